@@ -1,0 +1,40 @@
+import type { Rule } from '../src/model/finding.js';
+import crashLoopBackOff from './crash-loop-back-off.js';
+import exitCode0 from './exit-code-0.js';
+import exitCode1 from './exit-code-1.js';
+import exitCode125 from './exit-code-125.js';
+import exitCode126 from './exit-code-126.js';
+import exitCode127 from './exit-code-127.js';
+import exitCode128 from './exit-code-128.js';
+import exitCode134 from './exit-code-134.js';
+import exitCode137 from './exit-code-137.js';
+import exitCode139 from './exit-code-139.js';
+import exitCode143 from './exit-code-143.js';
+import exitCode255 from './exit-code-255.js';
+import exitCodeApp from './exit-code-app.js';
+import exitCodeSignal from './exit-code-signal.js';
+import oomKilled from './oom-killed.js';
+
+/** Every rule kdiag runs, sorted by id. A test checks that each file in rules/ is listed here. */
+export const rules: readonly Rule[] = [
+  crashLoopBackOff,
+  exitCode0,
+  exitCode1,
+  exitCode125,
+  exitCode126,
+  exitCode127,
+  exitCode128,
+  exitCode134,
+  exitCode137,
+  exitCode139,
+  exitCode143,
+  exitCode255,
+  exitCodeApp,
+  exitCodeSignal,
+  oomKilled,
+];
+
+/** The rule with this id, if any. */
+export function ruleById(id: string): Rule | undefined {
+  return rules.find((rule) => rule.id === id);
+}

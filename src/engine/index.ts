@@ -1,0 +1,166 @@
+import type { Finding, ObjectRef, Rule, RuleContext, Severity } from '../model/finding.js';
+import { severityWeight } from '../model/finding.js';
+import type { Diagnosis, Report } from '../model/report.js';
+import { SnapshotIndex } from '../model/snapshot-index.js';
+import type { Snapshot } from '../model/snapshot.js';
+import { neutralizeDeep } from '../model/text.js';
+
+/** A finding tagged with the rule that made it and its effective severity. */
+interface Tagged {
+  rule: Rule;
+  finding: Finding;
+  severity: Severity;
+  context: string[];
+}
+
+/** Options for one engine run. */
+export interface EngineOptions {
+  /** Called when a rule throws on odd data; the rest of the diagnosis goes on. */
+  onRuleError?: (ruleId: string, error: unknown) => void;
+}
+
+/**
+ * Run every rule over the snapshot, fold symptoms into their causes, group the same problem across
+ * an owner's pods, and rank: severity, then pods affected, then confidence, then rule id and name.
+ * The result is deterministic for a given snapshot and rule set. All cluster text in it is
+ * neutralised for printing.
+ */
+export function diagnose(snapshot: Snapshot, rules: readonly Rule[], options: EngineOptions = {}): Report {
+  const index = new SnapshotIndex(snapshot);
+  const parsedNow = Date.parse(snapshot.capturedAt);
+  const context: RuleContext = { snapshot, index, now: Number.isFinite(parsedNow) ? parsedNow : Date.now() };
+
+  const tagged: Tagged[] = [];
+  for (const rule of rules) {
+    let findings: Finding[];
+    try {
+      findings = rule.match(context);
+    } catch (error) {
+      options.onRuleError?.(rule.id, error);
+      continue;
+    }
+    for (const finding of findings) tagged.push({ rule, finding, severity: finding.severity ?? rule.severity, context: [] });
+  }
+
+  const kept = foldSymptoms(tagged);
+  const diagnoses = group(kept, index).sort(compareDiagnoses);
+  const summary = { critical: 0, warning: 0, info: 0, pods: snapshot.pods.length };
+  for (const diagnosis of diagnoses) summary[diagnosis.severity]++;
+
+  const report: Report = {
+    apiVersion: 'kdiag/v1',
+    kind: 'Report',
+    scope: snapshot.scope,
+    capturedAt: snapshot.capturedAt,
+    summary,
+    diagnoses,
+    accessErrors: snapshot.accessErrors,
+  };
+  return neutralizeDeep(report);
+}
+
+function samePod(a: ObjectRef, b: ObjectRef): boolean {
+  return a.kind === b.kind && a.namespace === b.namespace && a.name === b.name;
+}
+
+/** Whether finding `cause` is about the same pod (and container, when both name one) as `symptom`. */
+function covers(cause: Finding, symptom: Finding): boolean {
+  const targets = [cause.object, ...(cause.affected ?? [])];
+  return targets.some(
+    (target) =>
+      samePod(target, symptom.object) &&
+      (target.container === undefined || symptom.object.container === undefined || target.container === symptom.object.container),
+  );
+}
+
+/**
+ * A symptom explained by a cause on the same target becomes context of the cause's diagnosis
+ * (OOMKilled over CrashLoopBackOff). The cause inherits the symptom's severity when that is higher.
+ */
+function foldSymptoms(tagged: Tagged[]): Tagged[] {
+  const removed = new Set<Tagged>();
+  for (const cause of tagged) {
+    const supersedes = cause.rule.supersedes;
+    if (!supersedes?.length) continue;
+    for (const symptom of tagged) {
+      if (symptom === cause || removed.has(symptom) || !supersedes.includes(symptom.rule.id)) continue;
+      if (!covers(cause.finding, symptom.finding)) continue;
+      removed.add(symptom);
+      cause.context.push(symptom.finding.title, ...symptom.context);
+      if (severityWeight(symptom.severity) > severityWeight(cause.severity)) cause.severity = symptom.severity;
+    }
+  }
+  return tagged.filter((t) => !removed.has(t));
+}
+
+/**
+ * The same problem (rule, cause, container) on several pods of one workload is one diagnosis with
+ * several affected pods. Findings on pods without an owner, and on other objects, stay separate.
+ */
+function group(tagged: Tagged[], index: SnapshotIndex): Diagnosis[] {
+  const groups = new Map<string, Diagnosis>();
+  const podsByName = new Map(index.snapshot.pods.map((pod) => [`${pod.metadata.namespace}/${pod.metadata.name}`, pod]));
+  const ordered = [...tagged].sort((a, b) => refKey(a.finding.object).localeCompare(refKey(b.finding.object)));
+  for (const { rule, finding, severity, context } of ordered) {
+    const { object } = finding;
+    const pod = object.kind === 'Pod' ? podsByName.get(`${object.namespace}/${object.name}`) : undefined;
+    const owner = pod ? index.ownerOf(pod) : null;
+    const groupKey = owner
+      ? `${rule.id}|${finding.cause ?? ''}|${object.namespace}|${owner.kind}/${owner.name}|${object.container ?? ''}`
+      : `${rule.id}|${finding.cause ?? ''}|${refKey(object)}`;
+    const affected = finding.affected?.length ? finding.affected : [object];
+    const existing = groups.get(groupKey);
+    if (existing) {
+      for (const ref of affected) if (!existing.affected.some((a) => refKey(a) === refKey(ref))) existing.affected.push(ref);
+      if (severityWeight(severity) > severityWeight(existing.severity)) existing.severity = severity;
+      existing.confidence = Math.max(existing.confidence, finding.confidence);
+      for (const line of context) if (!existing.context.includes(line)) existing.context.push(line);
+      continue;
+    }
+    const diagnosis: Diagnosis = {
+      rule: rule.id,
+      severity,
+      title: finding.title,
+      object,
+      affected: [...affected],
+      owner: owner ? { kind: owner.kind, name: owner.name } : null,
+      evidence: [...finding.evidence],
+      explanation: finding.explanation,
+      confidence: finding.confidence,
+      context: [...new Set(context)],
+      remediation: finding.remediation,
+    };
+    if (finding.exitCode !== undefined) diagnosis.exitCode = finding.exitCode;
+    if (finding.signal !== undefined) diagnosis.signal = finding.signal;
+    if (finding.cause !== undefined) diagnosis.cause = finding.cause;
+    if (finding.logTail?.length) diagnosis.logTail = finding.logTail;
+    groups.set(groupKey, diagnosis);
+  }
+  return [...groups.values()];
+}
+
+function refKey(ref: ObjectRef): string {
+  return `${ref.kind}/${ref.namespace ?? ''}/${ref.name}/${ref.container ?? ''}`;
+}
+
+/** Pods a diagnosis affects (a node diagnosis counts the pods on the node). */
+function podCount(diagnosis: Diagnosis): number {
+  return new Set(diagnosis.affected.filter((ref) => ref.kind === 'Pod').map((ref) => `${ref.namespace}/${ref.name}`)).size;
+}
+
+function compareDiagnoses(a: Diagnosis, b: Diagnosis): number {
+  return (
+    severityWeight(b.severity) - severityWeight(a.severity) ||
+    podCount(b) - podCount(a) ||
+    b.confidence - a.confidence ||
+    a.rule.localeCompare(b.rule) ||
+    refKey(a.object).localeCompare(refKey(b.object))
+  );
+}
+
+/** Whether a report has a diagnosis at or above the threshold (`never` never fails). */
+export function failsAt(report: Report, threshold: Severity | 'never'): boolean {
+  if (threshold === 'never') return false;
+  const min = severityWeight(threshold);
+  return report.diagnoses.some((d) => severityWeight(d.severity) >= min);
+}

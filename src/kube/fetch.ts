@@ -1,0 +1,356 @@
+import type { Pod } from '../model/k8s.js';
+import { OWNER_KINDS } from '../model/k8s.js';
+import { ClusterError } from '../model/errors.js';
+import { controllerOf } from '../model/snapshot-index.js';
+import type { AccessError, LogTail, Scope, Snapshot } from '../model/snapshot.js';
+import { emptySnapshot } from '../model/snapshot.js';
+import { projectEvent, projectNode, projectPod, projectWorkload } from '../snapshot/project.js';
+import { narrow, podNotFound, selectPods } from '../snapshot/select.js';
+import { ApiStatusError, KubeHttp } from './http.js';
+
+/**
+ * The only code that reads the cluster. It turns API answers into a Snapshot: independent reads
+ * run in parallel, lists are paged (limit + continue), and a read that is forbidden or fails becomes
+ * an access error in the snapshot while the rest goes on. It only ever sends GET.
+ */
+
+type Raw = Record<string, unknown>;
+
+/** What to read besides pods. */
+export interface FetchOptions {
+  /** Read the previous log tail of crashed containers. */
+  logs: boolean;
+  /** How many log lines to keep per container. */
+  tailLines: number;
+  /** At most this many containers' logs per run (the rest are skipped and said so). */
+  maxLogs: number;
+  /** Page size for lists. */
+  pageSize: number;
+}
+
+export const DEFAULT_FETCH: FetchOptions = { logs: true, tailLines: 20, maxLogs: 40, pageSize: 500 };
+
+/** API path of each resource kdiag reads, by RBAC resource name. */
+const PATHS: Record<string, (namespace: string | null) => string> = {
+  pods: (ns) => (ns ? `/api/v1/namespaces/${ns}/pods` : '/api/v1/pods'),
+  events: (ns) => (ns ? `/api/v1/namespaces/${ns}/events` : '/api/v1/events'),
+  nodes: () => '/api/v1/nodes',
+  replicasets: (ns) => apps('replicasets', ns),
+  deployments: (ns) => apps('deployments', ns),
+  statefulsets: (ns) => apps('statefulsets', ns),
+  daemonsets: (ns) => apps('daemonsets', ns),
+  jobs: (ns) => batch('jobs', ns),
+  cronjobs: (ns) => batch('cronjobs', ns),
+};
+function apps(resource: string, ns: string | null): string {
+  return ns ? `/apis/apps/v1/namespaces/${ns}/${resource}` : `/apis/apps/v1/${resource}`;
+}
+function batch(resource: string, ns: string | null): string {
+  return ns ? `/apis/batch/v1/namespaces/${ns}/${resource}` : `/apis/batch/v1/${resource}`;
+}
+
+/** RBAC resource name of a workload kind. */
+const RESOURCE_OF_KIND: Record<string, string> = {
+  ReplicaSet: 'replicasets',
+  Deployment: 'deployments',
+  StatefulSet: 'statefulsets',
+  DaemonSet: 'daemonsets',
+  Job: 'jobs',
+  CronJob: 'cronjobs',
+};
+
+const isObj = (x: unknown): x is Raw => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** Env literal values of a raw pod, so they can be masked in its log lines before anything keeps them. */
+function envValues(raw: Raw): string[] {
+  const values: string[] = [];
+  const spec = isObj(raw.spec) ? raw.spec : {};
+  for (const list of [spec.containers, spec.initContainers]) {
+    if (!Array.isArray(list)) continue;
+    for (const c of list) {
+      if (!isObj(c) || !Array.isArray(c.env)) continue;
+      for (const e of c.env) if (isObj(e) && typeof e.value === 'string' && e.value.length >= 6) values.push(e.value);
+    }
+  }
+  return values;
+}
+
+/** A fetch in progress: the snapshot it fills and the access errors it meets. */
+class Fetch {
+  readonly snapshot: Snapshot;
+  /** Literal env values seen in raw pods: never recorded, and masked in log lines. */
+  private readonly secrets = new Set<string>();
+
+  constructor(
+    readonly http: KubeHttp,
+    scope: Scope,
+    context: string,
+    readonly options: FetchOptions,
+  ) {
+    this.snapshot = emptySnapshot(scope, new Date().toISOString());
+    this.snapshot.context = context;
+  }
+
+  /**
+   * Run a read; a refusal or failure of the API (403, 404, 5xx after retries) becomes an access
+   * error. Unreachable server, 401 and timeouts still end the run (ClusterError).
+   */
+  async guard<T>(resource: string, verb: string, namespace: string | null, name: string | null, read: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await read();
+    } catch (error) {
+      if (!(error instanceof ApiStatusError)) throw error;
+      const accessError: AccessError = { resource, verb, namespace, status: error.status, message: error.message };
+      if (name) accessError.name = name;
+      this.snapshot.accessErrors.push(accessError);
+      return undefined;
+    }
+  }
+
+  /** Every item of a list, page by page. An expired continue token (410) restarts the list once. */
+  async list(resource: string, namespace: string | null, query: Record<string, string> = {}): Promise<Raw[]> {
+    const path = PATHS[resource]!(namespace);
+    for (let attempt = 0; ; attempt++) {
+      const items: Raw[] = [];
+      let token: string | undefined;
+      try {
+        do {
+          const page = await this.http.getJson(path, { ...query, limit: this.options.pageSize, continue: token });
+          if (!isObj(page)) throw new ClusterError(`the API server answered ${path} with something that is not a list`);
+          if (Array.isArray(page.items)) for (const item of page.items) if (isObj(item)) items.push(item);
+          const meta = isObj(page.metadata) ? page.metadata : {};
+          token = typeof meta.continue === 'string' && meta.continue !== '' ? meta.continue : undefined;
+        } while (token);
+        return items;
+      } catch (error) {
+        if (attempt === 0 && error instanceof ApiStatusError && error.status === 410) continue;
+        throw error;
+      }
+    }
+  }
+
+  addPods(raws: Raw[]): Pod[] {
+    const pods: Pod[] = [];
+    for (const raw of raws) {
+      for (const value of envValues(raw)) this.secrets.add(value);
+      const pod = projectPod({ ...raw, kind: 'Pod' });
+      if (pod) pods.push(pod);
+    }
+    this.snapshot.pods.push(...pods);
+    return pods;
+  }
+
+  async readPods(namespace: string | null): Promise<Pod[]> {
+    const raws = await this.guard('pods', 'list', namespace, null, () => this.list('pods', namespace));
+    return raws ? this.addPods(raws) : [];
+  }
+
+  async readEvents(namespace: string | null, fieldSelector?: string): Promise<void> {
+    const raws = await this.guard('events', 'list', namespace, null, () => this.list('events', namespace, fieldSelector ? { fieldSelector } : {}));
+    for (const raw of raws ?? []) {
+      const event = projectEvent(raw);
+      if (event) this.snapshot.events.push(event);
+    }
+  }
+
+  /** Nodes the pods run on: one list when several are needed, single GETs otherwise. */
+  async readNodes(pods: Pod[]): Promise<void> {
+    const names = [...new Set(pods.map((pod) => pod.spec.nodeName).filter((n): n is string => !!n))].sort();
+    if (names.length === 0) return;
+    let raws: Raw[] | undefined;
+    if (names.length <= 3) {
+      const got = await Promise.all(
+        names.map((name) => this.guard('nodes', 'get', null, name, async () => this.http.getJson(`/api/v1/nodes/${encodeURIComponent(name)}`))),
+      );
+      raws = got.filter(isObj);
+    } else {
+      const wanted = new Set(names);
+      raws = (await this.guard('nodes', 'list', null, null, () => this.list('nodes', null)))?.filter((raw) => isObj(raw.metadata) && wanted.has(String(raw.metadata.name)));
+    }
+    for (const raw of raws ?? []) {
+      const node = projectNode({ ...raw, kind: 'Node' });
+      if (node) this.snapshot.nodes.push(node);
+    }
+  }
+
+  addWorkload(raw: unknown, kind: string): void {
+    if (!isObj(raw)) return;
+    const workload = projectWorkload({ ...raw, kind });
+    if (workload && !this.snapshot.owners.some((o) => o.kind === workload.kind && o.metadata.namespace === workload.metadata.namespace && o.metadata.name === workload.metadata.name)) {
+      this.snapshot.owners.push(workload);
+    }
+  }
+
+  /** Every workload of a namespace, one list per kind, in parallel. */
+  async readWorkloads(namespace: string | null): Promise<void> {
+    await Promise.all(
+      OWNER_KINDS.map(async (kind) => {
+        const resource = RESOURCE_OF_KIND[kind]!;
+        const raws = await this.guard(resource, 'list', namespace, null, () => this.list(resource, namespace));
+        for (const raw of raws ?? []) this.addWorkload(raw, kind);
+      }),
+    );
+  }
+
+  /** GET one workload by kind and name; undefined when it does not exist or cannot be read. */
+  async readWorkload(kind: string, namespace: string, name: string): Promise<Raw | undefined> {
+    const resource = RESOURCE_OF_KIND[kind];
+    if (!resource) return undefined;
+    const path = `${PATHS[resource]!(namespace)}/${encodeURIComponent(name)}`;
+    try {
+      const raw = await this.http.getJson(path);
+      this.addWorkload(raw, kind);
+      return isObj(raw) ? raw : undefined;
+    } catch (error) {
+      if (!(error instanceof ApiStatusError)) throw error;
+      // A deleted owner (404) is not an access problem; anything else is.
+      if (error.status !== 404) this.snapshot.accessErrors.push({ resource, verb: 'get', namespace, name, status: error.status, message: error.message });
+      return undefined;
+    }
+  }
+
+  /**
+   * The previous log tail of every crashed container (one that restarted, or stopped non-zero),
+   * up to maxLogs containers, several at a time. Env values are masked in the lines.
+   */
+  async readLogs(pods: Pod[]): Promise<void> {
+    if (!this.options.logs) return;
+    const wanted: { pod: Pod; container: string; previous: boolean }[] = [];
+    for (const pod of pods) {
+      if (pod.status.phase === 'Succeeded') continue;
+      for (const status of [...(pod.status.initContainerStatuses ?? []), ...(pod.status.containerStatuses ?? [])]) {
+        const last = status.lastState?.terminated;
+        const now = status.state?.terminated;
+        if (last) wanted.push({ pod, container: status.name, previous: true });
+        else if (now && now.exitCode !== 0) wanted.push({ pod, container: status.name, previous: false });
+      }
+    }
+    const chosen = wanted.slice(0, this.options.maxLogs);
+    let next = 0;
+    const worker = async () => {
+      while (next < chosen.length) {
+        const item = chosen[next++]!;
+        const log = await this.readLog(item.pod, item.container, item.previous);
+        if (log) this.snapshot.logs.push(log);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(8, chosen.length) }, worker));
+    this.snapshot.logs.sort((a, b) => `${a.namespace}/${a.pod}/${a.container}`.localeCompare(`${b.namespace}/${b.pod}/${b.container}`));
+  }
+
+  private async readLog(pod: Pod, container: string, previous: boolean): Promise<LogTail | undefined> {
+    const namespace = pod.metadata.namespace ?? 'default';
+    const name = pod.metadata.name ?? '';
+    try {
+      const text = await this.http.getText(`/api/v1/namespaces/${namespace}/pods/${encodeURIComponent(name)}/log`, {
+        container,
+        previous: previous || undefined,
+        tailLines: this.options.tailLines,
+      });
+      const lines = text.split(/\r?\n/);
+      if (lines[lines.length - 1] === '') lines.pop();
+      return { namespace, pod: name, container, previous, lines: lines.slice(-this.options.tailLines).map((line) => this.mask(line.slice(0, 2000))) };
+    } catch (error) {
+      if (!(error instanceof ApiStatusError)) throw error;
+      // 400/404: the previous container's log is gone (rotated, or the pod moved): nothing to read.
+      if (error.status === 400 || error.status === 404) return undefined;
+      if (!this.snapshot.accessErrors.some((e) => e.resource === 'pods/log' && e.namespace === namespace && e.status === error.status)) {
+        this.snapshot.accessErrors.push({ resource: 'pods/log', verb: 'get', namespace, name, status: error.status, message: error.message });
+      }
+      return undefined;
+    }
+  }
+
+  private mask(line: string): string {
+    let out = line;
+    for (const value of this.secrets) if (out.includes(value)) out = out.split(value).join('[env value masked]');
+    return out;
+  }
+}
+
+/** The owners a set of pods points at, read up the chain: ReplicaSet then Deployment, Job then CronJob. */
+async function readOwnerChains(fetch: Fetch, pods: Pod[]): Promise<void> {
+  let refs = new Map<string, { kind: string; namespace: string; name: string }>();
+  for (const pod of pods) {
+    const ref = controllerOf(pod.metadata.ownerReferences);
+    if (ref && RESOURCE_OF_KIND[ref.kind]) refs.set(`${ref.kind}/${pod.metadata.namespace}/${ref.name}`, { kind: ref.kind, namespace: pod.metadata.namespace ?? 'default', name: ref.name });
+  }
+  for (let hop = 0; hop < 3 && refs.size > 0; hop++) {
+    const raws = await Promise.all([...refs.values()].map(async (ref) => ({ ref, raw: await fetch.readWorkload(ref.kind, ref.namespace, ref.name) })));
+    const next = new Map<string, { kind: string; namespace: string; name: string }>();
+    for (const { ref, raw } of raws) {
+      const parent = controllerOf(projectWorkload({ ...(raw ?? {}), kind: ref.kind })?.metadata.ownerReferences);
+      if (parent && RESOURCE_OF_KIND[parent.kind]) next.set(`${parent.kind}/${ref.namespace}/${parent.name}`, { kind: parent.kind, namespace: ref.namespace, name: parent.name });
+    }
+    refs = next;
+  }
+}
+
+/** Read a whole namespace (or the cluster, with namespace null): pods, events, workloads, nodes, logs. */
+export async function fetchNamespace(http: KubeHttp, namespace: string | null, context: string, options: FetchOptions = DEFAULT_FETCH): Promise<Snapshot> {
+  const scope: Scope = namespace ? { kind: 'Namespace', namespace, name: null } : { kind: 'Cluster', namespace: null, name: null };
+  const fetch = new Fetch(http, scope, context, options);
+  const [pods] = await Promise.all([fetch.readPods(namespace), fetch.readEvents(namespace), fetch.readWorkloads(namespace)]);
+  await Promise.all([fetch.readNodes(pods), fetch.readLogs(pods)]);
+  return fetch.snapshot;
+}
+
+/**
+ * Read what `kdiag pod NAME` needs. NAME is a pod: GET it, then in parallel its events, node,
+ * owner chain and log tails. Otherwise NAME is a workload: list the namespace's pods and
+ * workloads, pick the workload's pods through ownerReferences (or app labels), then read theirs.
+ */
+export async function fetchPod(http: KubeHttp, namespace: string, name: string, context: string, options: FetchOptions = DEFAULT_FETCH): Promise<Snapshot> {
+  const scope: Scope = { kind: 'Pod', namespace, name };
+  const fetch = new Fetch(http, scope, context, options);
+  let notFound = false;
+  const raw = await fetch.guard('pods', 'get', namespace, name, async () => {
+    try {
+      return await http.getJson(`/api/v1/namespaces/${namespace}/pods/${encodeURIComponent(name)}`);
+    } catch (error) {
+      if (error instanceof ApiStatusError && error.status === 404) {
+        notFound = true;
+        return undefined;
+      }
+      throw error;
+    }
+  });
+
+  if (isObj(raw)) {
+    const pods = fetch.addPods([raw]);
+    const pod = pods[0];
+    if (pod) {
+      await Promise.all([
+        fetch.readEvents(namespace, `involvedObject.name=${name}`),
+        fetch.readNodes(pods),
+        readOwnerChains(fetch, pods),
+        fetch.readLogs(pods),
+      ]);
+      // Owner events (FailedCreate on a ReplicaSet, ...) once the owners are known.
+      await Promise.all(fetch.snapshot.owners.map((owner) => fetch.readEvents(namespace, `involvedObject.name=${owner.metadata.name}`)));
+    }
+    return dedupeEvents(fetch.snapshot);
+  }
+  if (!notFound) return fetch.snapshot; // the pod read itself was refused: the forbidden rule reports it
+
+  // Not a pod: a workload of that name, or pods labelled with it.
+  await Promise.all([fetch.readPods(namespace), fetch.readWorkloads(namespace), fetch.readEvents(namespace)]);
+  const selection = selectPods(fetch.snapshot, namespace, name);
+  if (!selection) {
+    if (fetch.snapshot.accessErrors.some((e) => e.resource === 'pods')) return fetch.snapshot;
+    throw podNotFound(fetch.snapshot, namespace, name);
+  }
+  await Promise.all([fetch.readNodes(selection.pods), fetch.readLogs(selection.pods)]);
+  return narrow(fetch.snapshot, selection.pods, scope, selection.workload);
+}
+
+function dedupeEvents(snapshot: Snapshot): Snapshot {
+  const seen = new Set<string>();
+  snapshot.events = snapshot.events.filter((event) => {
+    const key = event.metadata.uid ?? `${event.metadata.namespace}/${event.metadata.name}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return snapshot;
+}

@@ -1,0 +1,214 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { ClusterError } from '../model/errors.js';
+
+/**
+ * GET-only access to the API server. @kubernetes/client-node supplies what is hard to get right
+ * (kubeconfig, TLS material, bearer tokens, exec credential plugins, proxies); the request itself is
+ * a plain GET whose JSON body is parsed once, in the API's own shape, with no typed deserialisation
+ * (which would turn timestamps into Dates and cost a second pass over every object).
+ */
+
+/** A non-2xx answer from the API server, with the Status it carried. */
+export class ApiStatusError extends Error {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiStatusError';
+  }
+}
+
+export interface HttpOptions {
+  /** Bound on each request, like kubectl's --request-timeout. */
+  timeoutMs: number;
+  /** Retries for 429 / 5xx / connection resets, with backoff. */
+  retries?: number;
+  /** Called for every request made (method, path, status), e.g. for --debug. */
+  onRequest?: (line: string) => void;
+}
+
+const VERSION = '0.1.0';
+
+/** Transient failures worth another try. */
+const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
+const RETRY_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The GET-only API client used by the fetcher. */
+export class KubeHttp {
+  private prepared?: Promise<https.RequestOptions>;
+  private readonly base: URL;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly options: HttpOptions,
+  ) {
+    const server = kc.getCurrentCluster()?.server ?? '';
+    try {
+      this.base = new URL(server);
+    } catch {
+      throw new ClusterError(`the kubeconfig's server "${server}" is not a URL`);
+    }
+  }
+
+  get server(): string {
+    return this.base.origin + this.base.pathname.replace(/\/$/, '');
+  }
+
+  /** Request options with TLS material and credentials, computed once (an exec plugin runs once). */
+  private prepare(): Promise<https.RequestOptions> {
+    this.prepared ??= (async () => {
+      const opts: https.RequestOptions = { headers: {} };
+      try {
+        await this.kc.applyToHTTPSOptions(opts);
+      } catch (error) {
+        const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+        throw new ClusterError(`cannot get credentials for context "${this.kc.getCurrentContext()}": ${message}`);
+      }
+      const cluster = this.kc.getCurrentCluster();
+      if (!cluster?.proxyUrl) {
+        // Our own agent, for keep-alive across the many parallel reads of one run.
+        const agentOptions: https.AgentOptions = {
+          keepAlive: true,
+          maxSockets: 16,
+          ca: opts.ca,
+          cert: opts.cert,
+          key: opts.key,
+          pfx: opts.pfx,
+          passphrase: opts.passphrase,
+          servername: opts.servername,
+        };
+        if (opts.rejectUnauthorized !== undefined) agentOptions.rejectUnauthorized = opts.rejectUnauthorized;
+        opts.agent = this.base.protocol === 'http:' ? new http.Agent({ keepAlive: true, maxSockets: 16 }) : new https.Agent(agentOptions);
+      }
+      return opts;
+    })();
+    return this.prepared;
+  }
+
+  /** Close kept-alive sockets so the process can exit. */
+  close(): void {
+    void this.prepared?.then((opts) => (opts.agent as http.Agent | undefined)?.destroy?.()).catch(() => undefined);
+  }
+
+  /** GET a path (with query) and parse its JSON body; retries transient failures. */
+  async getJson(pathname: string, query: Record<string, string | number | boolean | undefined> = {}): Promise<unknown> {
+    const text = await this.getText(pathname, query, 'application/json');
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new ClusterError(`the API server at ${this.server} answered ${pathname} with something that is not JSON`);
+    }
+  }
+
+  /** GET a path and return its body as text (pod logs). */
+  async getText(pathname: string, query: Record<string, string | number | boolean | undefined> = {}, accept = '*/*'): Promise<string> {
+    const url = new URL(this.base.pathname.replace(/\/$/, '') + pathname, this.base);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
+    const retries = this.options.retries ?? 3;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.once(url, accept);
+      } catch (error) {
+        const retryAfter = retryDelay(error, attempt);
+        if (attempt >= retries || retryAfter === undefined) throw error;
+        await sleep(retryAfter);
+      }
+    }
+  }
+
+  private async once(url: URL, accept: string): Promise<string> {
+    const opts = await this.prepare();
+    const transport = url.protocol === 'http:' ? http : https;
+    const started = Date.now();
+    return new Promise<string>((resolve, reject) => {
+      const req = transport.request(
+        url,
+        {
+          ...opts,
+          method: 'GET',
+          headers: { ...opts.headers, Accept: accept, 'User-Agent': `kdiag/${VERSION}` },
+          timeout: this.options.timeoutMs,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('error', (error) => reject(networkError(error, this.server)));
+          res.on('end', () => {
+            const body = Buffer.concat(chunks).toString('utf8');
+            const status = res.statusCode ?? 0;
+            this.options.onRequest?.(`GET ${url.pathname}${url.search} -> ${status} (${Date.now() - started} ms)`);
+            if (status >= 200 && status < 300) return resolve(body);
+            reject(statusError(status, body, res.headers['retry-after'], this.server, this.kc.getCurrentContext()));
+          });
+        },
+      );
+      req.on('timeout', () => {
+        req.destroy(new ClusterError(`the API server at ${this.server} did not answer within ${this.options.timeoutMs / 1000}s (--request-timeout)`));
+      });
+      req.on('error', (error) => reject(error instanceof ClusterError ? error : networkError(error, this.server)));
+      req.end();
+    });
+  }
+}
+
+/** Milliseconds to wait before retrying, or undefined when the error is not transient. */
+function retryDelay(error: unknown, attempt: number): number | undefined {
+  const backoff = Math.min(2000, 200 * 2 ** attempt) * (0.5 + Math.random() / 2);
+  if (error instanceof ApiStatusError && RETRY_STATUS.has(error.status)) {
+    const retryAfter = (error as ApiStatusError & { retryAfterMs?: number }).retryAfterMs;
+    return retryAfter !== undefined ? Math.min(retryAfter, 10_000) : backoff;
+  }
+  if (error instanceof TransientError) return backoff;
+  return undefined;
+}
+
+/** A connection that broke mid-way; worth another try. */
+class TransientError extends ClusterError {}
+
+function networkError(error: Error & { code?: string }, server: string): ClusterError {
+  const code = error.code ?? '';
+  if (RETRY_CODES.has(code)) return new TransientError(`the connection to ${server} was reset`, error.message);
+  const why: Record<string, string> = {
+    ECONNREFUSED: 'connection refused',
+    ENOTFOUND: 'no such host',
+    EAI_AGAIN: 'DNS lookup failed',
+    EHOSTUNREACH: 'host unreachable',
+    ENETUNREACH: 'network unreachable',
+    ETIMEDOUT: 'connection timed out',
+    DEPTH_ZERO_SELF_SIGNED_CERT: 'its TLS certificate is self-signed and not trusted by the kubeconfig',
+    SELF_SIGNED_CERT_IN_CHAIN: 'its TLS certificate chain is not trusted by the kubeconfig',
+    UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'its TLS certificate is not trusted by the kubeconfig',
+    ERR_TLS_CERT_ALTNAME_INVALID: 'its TLS certificate does not name this host',
+    CERT_HAS_EXPIRED: 'its TLS certificate has expired',
+  };
+  return new ClusterError(`cannot reach the API server at ${server}: ${why[code] ?? error.message.split('\n')[0]}`, `${code} ${error.message}`);
+}
+
+function statusError(status: number, body: string, retryAfter: string | string[] | undefined, server: string, context: string): Error {
+  if (status === 401) {
+    return new ClusterError(
+      `unauthorized (401) by ${server}: the credentials of context "${context}" were refused; the token may have expired or the exec credential plugin failed to refresh it`,
+    );
+  }
+  let reason = '';
+  let message = body.slice(0, 300);
+  try {
+    const parsed = JSON.parse(body) as { reason?: unknown; message?: unknown };
+    if (typeof parsed.reason === 'string') reason = parsed.reason;
+    if (typeof parsed.message === 'string') message = parsed.message;
+  } catch {
+    // Not a Status object: keep the start of the raw body.
+  }
+  const error = new ApiStatusError(status, reason, message || `HTTP ${status}`) as ApiStatusError & { retryAfterMs?: number };
+  const seconds = Number(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
+  if (Number.isFinite(seconds) && seconds >= 0) error.retryAfterMs = seconds * 1000;
+  return error;
+}

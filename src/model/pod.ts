@@ -1,0 +1,162 @@
+import type { Container, ContainerStateTerminated, ContainerStatus, KubeEvent, Pod } from './k8s.js';
+import type { ObjectRef, RemediationStep, Severity } from './finding.js';
+import type { SnapshotIndex } from './snapshot-index.js';
+import { controllerOf, eventCount } from './snapshot-index.js';
+import { firstLine, shellQuote } from './text.js';
+
+/** One container of a pod with its spec and status side by side. */
+export interface ContainerView {
+  pod: Pod;
+  spec: Container | undefined;
+  status: ContainerStatus;
+  /** An init container (including native sidecars, which are init containers with restartPolicy Always). */
+  init: boolean;
+  /** A native sidecar: an init container with restartPolicy Always. */
+  sidecar: boolean;
+}
+
+/** Every container status of a pod (init containers first), paired with its spec. */
+export function containers(pod: Pod): ContainerView[] {
+  const views: ContainerView[] = [];
+  for (const status of pod.status?.initContainerStatuses ?? []) {
+    const spec = pod.spec?.initContainers?.find((c) => c.name === status.name);
+    views.push({ pod, spec, status, init: true, sidecar: spec?.restartPolicy === 'Always' });
+  }
+  for (const status of pod.status?.containerStatuses ?? []) {
+    const spec = pod.spec?.containers?.find((c) => c.name === status.name);
+    views.push({ pod, spec, status, init: false, sidecar: false });
+  }
+  return views;
+}
+
+/** Where a termination was read: the current state, or lastState once the container restarted. */
+export interface Termination {
+  terminated: ContainerStateTerminated;
+  field: 'state.terminated' | 'lastState.terminated';
+}
+
+/**
+ * The container's most recent termination. A container that restarted shows it in
+ * lastState.terminated (its state is then waiting or running); one that stopped for good shows it in
+ * state.terminated.
+ */
+export function lastTermination(status: ContainerStatus): Termination | undefined {
+  if (status.state?.terminated) return { terminated: status.state.terminated, field: 'state.terminated' };
+  if (status.lastState?.terminated) return { terminated: status.lastState.terminated, field: 'lastState.terminated' };
+  return undefined;
+}
+
+/** Whether the pod belongs to a Job (directly, by its controller reference). */
+export function isJobPod(pod: Pod): boolean {
+  return controllerOf(pod.metadata.ownerReferences)?.kind === 'Job';
+}
+
+/**
+ * A pod whose work is done: phase Succeeded, or a Job pod whose main containers all exited 0 (a
+ * sidecar that then exits non-zero, e.g. a mesh proxy killed at the end, is not a failure).
+ */
+export function finishedSuccessfully(pod: Pod): boolean {
+  if (pod.status?.phase === 'Succeeded') return true;
+  if (!isJobPod(pod)) return false;
+  const main = pod.status?.containerStatuses ?? [];
+  return main.length > 0 && main.some((c) => c.state?.terminated?.exitCode === 0) && main.every((c) => !c.state?.terminated || c.state.terminated.exitCode === 0 || isLikelySidecar(c.name));
+}
+
+const SIDECAR_NAMES = /^(istio-proxy|linkerd-proxy|envoy|cloud-sql-proxy|vault-agent|datadog-agent|fluent-bit|otel-collector)$/;
+function isLikelySidecar(name: string): boolean {
+  return SIDECAR_NAMES.test(name);
+}
+
+/** A reference to a pod, or to one of its containers. */
+export function podRef(pod: Pod, container?: string): ObjectRef {
+  const ref: ObjectRef = { kind: 'Pod', namespace: pod.metadata.namespace ?? null, name: pod.metadata.name ?? '' };
+  if (container) ref.container = container;
+  return ref;
+}
+
+/** `-n NS` for kubectl commands. */
+export function nsFlag(namespace: string | null | undefined): string {
+  return namespace ? `-n ${shellQuote(namespace)} ` : '';
+}
+
+/** The kubectl commands remediation steps print, filled in with real names. Printed, never run. */
+export const kubectl = {
+  logsPrevious: (pod: Pod, container: string): string =>
+    `kubectl logs ${nsFlag(pod.metadata.namespace)}${pod.metadata.name} -c ${container} --previous`,
+  logs: (pod: Pod, container: string): string => `kubectl logs ${nsFlag(pod.metadata.namespace)}${pod.metadata.name} -c ${container}`,
+  describePod: (pod: Pod): string => `kubectl describe pod ${nsFlag(pod.metadata.namespace)}${pod.metadata.name}`,
+  podEvents: (pod: Pod): string =>
+    `kubectl get events ${nsFlag(pod.metadata.namespace)}--field-selector involvedObject.name=${pod.metadata.name} --sort-by=.lastTimestamp`,
+  describeNode: (node: string): string => `kubectl describe node ${node}`,
+  /** The object a fix is applied to: the pod's workload when it has one (deployment/web), else the pod. */
+  target: (pod: Pod, index: SnapshotIndex): string => {
+    const owner = index.ownerOf(pod);
+    return owner ? `${owner.kind.toLowerCase()}/${owner.name}` : `pod/${pod.metadata.name}`;
+  },
+  /** `kubectl rollout undo` for a pod's Deployment / StatefulSet / DaemonSet, when it has one. */
+  rolloutUndo: (pod: Pod, index: SnapshotIndex): string | undefined => {
+    const owner = index.ownerOf(pod);
+    if (!owner || !['Deployment', 'StatefulSet', 'DaemonSet'].includes(owner.kind)) return undefined;
+    return `kubectl rollout undo ${nsFlag(pod.metadata.namespace)}${owner.kind.toLowerCase()}/${owner.name}`;
+  },
+};
+
+/** A container's memory limit (e.g. "128Mi"), if set. */
+export function memoryLimit(view: ContainerView): string | undefined {
+  return view.spec?.resources?.limits?.memory;
+}
+
+/** Evidence line for one event: `event BackOff (x12, kubelet): Back-off restarting failed container`. */
+export function eventEvidence(event: KubeEvent): string {
+  const count = eventCount(event);
+  const from = event.source?.component ?? event.reportingComponent;
+  return `event ${event.reason ?? '?'} (x${count}${from ? `, ${from}` : ''}): ${firstLine(event.message)}`;
+}
+
+/** The pod's events with one of the given reasons, oldest first. */
+export function eventsWithReason(index: SnapshotIndex, pod: Pod, ...reasons: string[]): KubeEvent[] {
+  return index.podEvents(pod).filter((event) => event.reason !== undefined && reasons.includes(event.reason));
+}
+
+/** Events that concern one container: the kubelet sets fieldPath `spec.containers{NAME}`. */
+export function isAboutContainer(event: KubeEvent, container: string): boolean {
+  const path = event.involvedObject.fieldPath;
+  return !path || path.endsWith(`{${container}}`);
+}
+
+/**
+ * How bad a container's crash is right now: critical while it cannot stay up (crash loop, waiting
+ * after a failure, or terminated for good in a failed pod); warning when it crashed before but is
+ * running again.
+ */
+export function crashSeverity(view: ContainerView): Severity {
+  const { status, pod } = view;
+  if (status.state?.running) return 'warning';
+  if (status.state?.waiting) return 'critical';
+  if (status.state?.terminated) return pod.status?.phase === 'Running' && view.init ? 'warning' : 'critical';
+  return 'warning';
+}
+
+/** Evidence lines that describe a container's state and restarts. */
+export function stateEvidence(view: ContainerView): string[] {
+  const { status } = view;
+  const lines: string[] = [];
+  const waiting = status.state?.waiting;
+  if (waiting?.reason) lines.push(`state.waiting.reason=${waiting.reason}`);
+  if (status.state?.running) lines.push(`state.running since ${status.state.running.startedAt ?? '?'}`);
+  if (status.restartCount) lines.push(`restartCount=${status.restartCount}`);
+  return lines;
+}
+
+/** The log tail of the previous container, as evidence lines and as the finding's logTail. */
+export function previousLogs(index: SnapshotIndex, view: ContainerView): string[] | undefined {
+  const tail = index.logTail(view.pod.metadata.namespace, view.pod.metadata.name, view.status.name);
+  return tail && tail.lines.length > 0 ? tail.lines : undefined;
+}
+
+/** The standard first step for any crash: read the crashed container's log. */
+export function readLogsStep(view: ContainerView): RemediationStep {
+  return view.status.lastState?.terminated
+    ? { description: 'Read the log of the crashed container (the previous instance)', command: kubectl.logsPrevious(view.pod, view.status.name) }
+    : { description: 'Read the container log', command: kubectl.logs(view.pod, view.status.name) };
+}

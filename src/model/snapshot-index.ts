@@ -1,0 +1,132 @@
+import type { KubeEvent, Node, OwnerReference, Pod, Workload } from './k8s.js';
+import type { LogTail, Snapshot } from './snapshot.js';
+
+/** A workload at the top of a pod's owner chain (Deployment over its ReplicaSet, CronJob over its Job). */
+export interface OwnerRef {
+  kind: string;
+  name: string;
+}
+
+function key(kind: string | undefined, namespace: string | null | undefined, name: string | undefined): string {
+  return `${kind ?? ''}/${namespace ?? ''}/${name ?? ''}`;
+}
+
+/** The controller ownerReference of an object, or its first owner when none is marked controller. */
+export function controllerOf(refs: OwnerReference[] | undefined): OwnerReference | undefined {
+  return refs?.find((ref) => ref.controller) ?? refs?.[0];
+}
+
+/**
+ * Lookups built once per snapshot so that rules stay O(pods + events): events by the object they are
+ * about, pods by node, owners by name, log tails by container.
+ */
+export class SnapshotIndex {
+  private readonly eventsByUid = new Map<string, KubeEvent[]>();
+  private readonly eventsByName = new Map<string, KubeEvent[]>();
+  private readonly nodesByName = new Map<string, Node>();
+  private readonly podsByNode = new Map<string, Pod[]>();
+  private readonly ownersByName = new Map<string, Workload>();
+  private readonly ownersByUid = new Map<string, Workload>();
+  private readonly logsByContainer = new Map<string, LogTail>();
+  private readonly ownerCache = new Map<string, OwnerRef | null>();
+
+  constructor(readonly snapshot: Snapshot) {
+    for (const event of snapshot.events) {
+      const involved = event.involvedObject;
+      const byName = key(involved.kind, involved.namespace ?? event.metadata.namespace, involved.name);
+      push(this.eventsByName, byName, event);
+      if (involved.uid) push(this.eventsByUid, involved.uid, event);
+    }
+    for (const node of snapshot.nodes) if (node.metadata.name) this.nodesByName.set(node.metadata.name, node);
+    for (const pod of snapshot.pods) if (pod.spec.nodeName) push(this.podsByNode, pod.spec.nodeName, pod);
+    for (const owner of snapshot.owners) {
+      this.ownersByName.set(key(owner.kind, owner.metadata.namespace, owner.metadata.name), owner);
+      if (owner.metadata.uid) this.ownersByUid.set(owner.metadata.uid, owner);
+    }
+    for (const log of snapshot.logs) this.logsByContainer.set(`${log.namespace}/${log.pod}/${log.container}`, log);
+  }
+
+  /**
+   * Events about an object, oldest first. Matched by uid when both sides have one (a recreated pod
+   * with the same name must not inherit its predecessor's events), by kind/namespace/name otherwise.
+   */
+  eventsFor(kind: string, namespace: string | null | undefined, name: string | undefined, uid?: string): KubeEvent[] {
+    const byName = this.eventsByName.get(key(kind, namespace, name)) ?? [];
+    const result = uid ? byName.filter((event) => !event.involvedObject.uid || event.involvedObject.uid === uid) : byName;
+    return [...result].sort((a, b) => eventTime(a) - eventTime(b));
+  }
+
+  /** Events about a pod. */
+  podEvents(pod: Pod): KubeEvent[] {
+    return this.eventsFor('Pod', pod.metadata.namespace, pod.metadata.name, pod.metadata.uid);
+  }
+
+  node(name: string | undefined): Node | undefined {
+    return name ? this.nodesByName.get(name) : undefined;
+  }
+
+  podsOnNode(name: string): Pod[] {
+    return this.podsByNode.get(name) ?? [];
+  }
+
+  workload(kind: string, namespace: string | null | undefined, name: string): Workload | undefined {
+    return this.ownersByName.get(key(kind, namespace, name));
+  }
+
+  /** The previous (crashed) container's log tail, when it was read. */
+  logTail(namespace: string | undefined, pod: string | undefined, container: string): LogTail | undefined {
+    return this.logsByContainer.get(`${namespace ?? ''}/${pod ?? ''}/${container}`);
+  }
+
+  /**
+   * The workload a pod belongs to, following controller references up through the owners in the
+   * snapshot: Pod -> ReplicaSet -> Deployment, Pod -> Job -> CronJob. When a ReplicaSet could not be
+   * read, its Deployment is inferred from the pod-template-hash suffix Kubernetes gives it.
+   */
+  ownerOf(pod: Pod): OwnerRef | null {
+    const cacheKey = pod.metadata.uid ?? key('Pod', pod.metadata.namespace, pod.metadata.name);
+    const cached = this.ownerCache.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const resolved = this.resolveOwner(pod);
+    this.ownerCache.set(cacheKey, resolved);
+    return resolved;
+  }
+
+  private resolveOwner(pod: Pod): OwnerRef | null {
+    let ref = controllerOf(pod.metadata.ownerReferences);
+    if (!ref) return null;
+    const namespace = pod.metadata.namespace;
+    let top: OwnerRef = { kind: ref.kind, name: ref.name };
+    for (let hops = 0; hops < 4 && ref; hops++) {
+      const owner = (ref.uid && this.ownersByUid.get(ref.uid)) || this.workload(ref.kind, namespace, ref.name);
+      if (!owner) {
+        const hash = pod.metadata.labels?.['pod-template-hash'];
+        if (top.kind === 'ReplicaSet' && hash && top.name.endsWith(`-${hash}`)) {
+          return { kind: 'Deployment', name: top.name.slice(0, -hash.length - 1) };
+        }
+        return top;
+      }
+      ref = controllerOf(owner.metadata.ownerReferences);
+      if (ref) top = { kind: ref.kind, name: ref.name };
+    }
+    return top;
+  }
+}
+
+function push<T>(map: Map<string, T[]>, k: string, value: T): void {
+  const list = map.get(k);
+  if (list) list.push(value);
+  else map.set(k, [value]);
+}
+
+/** When an event last happened, in epoch ms (0 when it carries no time). */
+export function eventTime(event: KubeEvent): number {
+  const stamp = event.series?.lastObservedTime ?? event.lastTimestamp ?? event.eventTime ?? event.firstTimestamp ?? event.metadata.creationTimestamp;
+  const ms = stamp ? Date.parse(stamp) : NaN;
+  return Number.isFinite(ms) ? ms : 0;
+}
+
+/** How many times an event was seen (count, or series.count for events.k8s.io-style events). */
+export function eventCount(event: KubeEvent): number {
+  return event.series?.count ?? event.count ?? 1;
+}

@@ -1,0 +1,182 @@
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import yaml from 'js-yaml';
+import { UsageError } from '../model/errors.js';
+import type { AccessError, LogTail, Scope, Snapshot } from '../model/snapshot.js';
+import { emptySnapshot } from '../model/snapshot.js';
+import { projectObject } from './project.js';
+
+/**
+ * The snapshot file is a `kind: List` like `kubectl get -o json` writes, so kubectl and jq read it
+ * as they read any List. What a List cannot hold (scope, capture time, log tails, access errors)
+ * sits beside `items` under `kdiag`.
+ */
+export interface SnapshotFile {
+  apiVersion: 'v1';
+  kind: 'List';
+  metadata: Record<string, never>;
+  kdiag: {
+    version: 'kdiag/v1';
+    scope: Scope;
+    capturedAt: string;
+    context: string | null;
+    logs: LogTail[];
+    accessErrors: AccessError[];
+  };
+  items: unknown[];
+}
+
+/** Serialise a snapshot (already projected: no env values, no managedFields) as a List. */
+export function toSnapshotFile(snapshot: Snapshot): SnapshotFile {
+  return {
+    apiVersion: 'v1',
+    kind: 'List',
+    metadata: {},
+    kdiag: {
+      version: 'kdiag/v1',
+      scope: snapshot.scope,
+      capturedAt: snapshot.capturedAt,
+      context: snapshot.context ?? null,
+      logs: snapshot.logs,
+      accessErrors: snapshot.accessErrors,
+    },
+    items: [...snapshot.pods, ...snapshot.nodes, ...snapshot.owners, ...snapshot.events],
+  };
+}
+
+/**
+ * Write a file atomically: a temp file beside it, fsync, rename. A failed write leaves no half
+ * file, and an existing file is kept unless `force`.
+ */
+export function writeFileAtomic(file: string, content: string, force: boolean): void {
+  if (!force && existsSync(file)) throw new UsageError(`${file} already exists (use --force to overwrite it)`);
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  try {
+    const fd = openSync(temp, 'w', 0o600);
+    try {
+      writeSync(fd, content);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, file);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`cannot write ${file}: ${(error as Error).message.split('\n')[0]}`);
+  }
+}
+
+type Raw = Record<string, unknown>;
+const isObj = (x: unknown): x is Raw => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** Flatten Lists (and kubectl's `kind: XList`) into their items, recursively. */
+function flatten(docs: unknown[], out: unknown[] = []): unknown[] {
+  for (const doc of docs) {
+    if (Array.isArray(doc)) flatten(doc, out);
+    else if (isObj(doc) && Array.isArray(doc.items) && (doc.kind === undefined || String(doc.kind).endsWith('List'))) {
+      const itemKind = typeof doc.kind === 'string' && doc.kind !== 'List' ? doc.kind.slice(0, -4) : undefined;
+      flatten(itemKind ? doc.items.map((item) => (isObj(item) && !item.kind ? { ...item, kind: itemKind } : item)) : doc.items, out);
+    } else out.push(doc);
+  }
+  return out;
+}
+
+/** The newest timestamp in a set of objects: "now" for data that does not say when it was read. */
+function newestTimestamp(snapshot: Snapshot): string {
+  let newest = 0;
+  const visit = (value: unknown, depth: number): void => {
+    if (depth > 8) return;
+    if (typeof value === 'string') {
+      if (/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/.test(value)) {
+        const ms = Date.parse(value);
+        if (Number.isFinite(ms) && ms > newest) newest = ms;
+      }
+    } else if (Array.isArray(value)) for (const item of value) visit(item, depth + 1);
+    else if (isObj(value)) for (const item of Object.values(value)) visit(item, depth + 1);
+  };
+  visit([snapshot.pods, snapshot.nodes, snapshot.events, snapshot.owners], 0);
+  return new Date(newest || 0).toISOString();
+}
+
+function isLogTail(x: unknown): x is LogTail {
+  return isObj(x) && typeof x.namespace === 'string' && typeof x.pod === 'string' && typeof x.container === 'string' && Array.isArray(x.lines) && x.lines.every((l) => typeof l === 'string');
+}
+
+function isAccessError(x: unknown): x is AccessError {
+  return isObj(x) && typeof x.resource === 'string' && typeof x.verb === 'string' && typeof x.status === 'number' && typeof x.message === 'string';
+}
+
+function isScope(x: unknown): x is Scope {
+  return isObj(x) && ['Pod', 'Namespace', 'Cluster'].includes(String(x.kind));
+}
+
+/** Parse snapshot text: JSON, or YAML (one document or several). */
+export function parseSnapshotText(text: string, source: string): unknown[] {
+  const trimmed = text.trimStart();
+  if (trimmed === '') throw new UsageError(`snapshot ${source} is empty`);
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    try {
+      return [JSON.parse(text)];
+    } catch (error) {
+      throw new UsageError(`snapshot ${source} is not valid JSON: ${(error as Error).message.split('\n')[0]}`);
+    }
+  }
+  try {
+    return yaml.loadAll(text).filter((doc) => doc !== null && doc !== undefined);
+  } catch (error) {
+    const reason = error instanceof yaml.YAMLException ? error.reason : (error as Error).message;
+    throw new UsageError(`snapshot ${source} is neither JSON nor YAML: ${reason.split('\n')[0]}`);
+  }
+}
+
+/**
+ * Build a Snapshot from parsed documents: a kdiag snapshot file, or any `kubectl get -o json|yaml`
+ * output (a List, or one object). Objects kdiag does not read are skipped; objects of wrong shape
+ * are projected away field by field.
+ */
+export function snapshotFromDocuments(docs: unknown[], source: string): Snapshot {
+  const meta = docs.length === 1 && isObj(docs[0]) && isObj(docs[0].kdiag) ? docs[0].kdiag : undefined;
+  const snapshot = emptySnapshot({ kind: 'Namespace', namespace: null, name: null }, '');
+  let recognised = 0;
+  for (const item of flatten(docs)) {
+    const projected = projectObject(item);
+    if (!projected) continue;
+    recognised++;
+    if (projected.kind === 'Pod') snapshot.pods.push(projected.object);
+    else if (projected.kind === 'Node') snapshot.nodes.push(projected.object);
+    else if (projected.kind === 'Event') snapshot.events.push(projected.object);
+    else snapshot.owners.push(projected.object);
+  }
+  if (recognised === 0 && !meta) {
+    throw new UsageError(`snapshot ${source} holds no Kubernetes object kdiag reads (expected a List, or Pods, Nodes, Events, workloads)`);
+  }
+  if (meta) {
+    if (isScope(meta.scope)) {
+      const scope = meta.scope as unknown as Raw;
+      snapshot.scope = { kind: meta.scope.kind, namespace: typeof scope.namespace === 'string' ? scope.namespace : null, name: typeof scope.name === 'string' ? scope.name : null };
+    }
+    if (typeof meta.capturedAt === 'string' && Number.isFinite(Date.parse(meta.capturedAt))) snapshot.capturedAt = meta.capturedAt;
+    if (typeof meta.context === 'string') snapshot.context = meta.context;
+    if (Array.isArray(meta.logs)) snapshot.logs = meta.logs.filter(isLogTail);
+    if (Array.isArray(meta.accessErrors)) snapshot.accessErrors = meta.accessErrors.filter(isAccessError);
+  } else {
+    const namespaces = new Set(snapshot.pods.map((pod) => pod.metadata.namespace));
+    const only = namespaces.size === 1 ? [...namespaces][0] : undefined;
+    snapshot.scope = only ? { kind: 'Namespace', namespace: only, name: null } : { kind: 'Cluster', namespace: null, name: null };
+  }
+  if (!snapshot.capturedAt) snapshot.capturedAt = newestTimestamp(snapshot);
+  return snapshot;
+}
+
+/** Read a snapshot file ("-" for standard input). */
+export function readSnapshotFile(file: string): Snapshot {
+  let text: string;
+  try {
+    text = readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(`cannot read snapshot ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message.split('\n')[0]}`);
+  }
+  return snapshotFromDocuments(parseSnapshotText(text, file), file);
+}

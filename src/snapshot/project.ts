@@ -1,0 +1,412 @@
+import type {
+  Condition,
+  Container,
+  ContainerState,
+  ContainerStatus,
+  EnvVar,
+  KubeEvent,
+  Node,
+  ObjectMeta,
+  OwnerKind,
+  OwnerReference,
+  Pod,
+  PodSpec,
+  Probe,
+  Workload,
+} from '../model/k8s.js';
+import { OWNER_KINDS } from '../model/k8s.js';
+
+/**
+ * Projection of raw API objects (live JSON, a recorded snapshot, `kubectl get -o json|yaml`) onto
+ * the fields kdiag reads. It is the one gate every object passes: fields of the wrong type are
+ * dropped rather than trusted, env values and last-applied annotations (which can hold secrets) are
+ * never kept, and managedFields and other bulk are left behind, so memory grows with what rules need.
+ */
+
+type Raw = Record<string, unknown>;
+
+const isObj = (x: unknown): x is Raw => typeof x === 'object' && x !== null && !Array.isArray(x);
+const str = (x: unknown): string | undefined => (typeof x === 'string' ? x : undefined);
+const num = (x: unknown): number | undefined => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
+const bool = (x: unknown): boolean | undefined => (typeof x === 'boolean' ? x : undefined);
+const numOrStr = (x: unknown): number | string | undefined => num(x) ?? str(x);
+
+function arr<T>(x: unknown, project: (item: unknown) => T | undefined): T[] | undefined {
+  if (!Array.isArray(x)) return undefined;
+  const out: T[] = [];
+  for (const item of x) {
+    const projected = project(item);
+    if (projected !== undefined) out.push(projected);
+  }
+  return out;
+}
+
+function strings(x: unknown): string[] | undefined {
+  return arr(x, str);
+}
+
+function stringMap(x: unknown): Record<string, string> | undefined {
+  if (!isObj(x)) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(x)) {
+    if (typeof v === 'string') out[k] = v;
+    else if (typeof v === 'number') out[k] = String(v);
+  }
+  return out;
+}
+
+/** Drop keys whose value is undefined, so projections serialise compactly. */
+function compact<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
+  return o;
+}
+
+/** Annotations that may embed whole manifests (with env values) are not kept. */
+const DROPPED_ANNOTATIONS = new Set(['kubectl.kubernetes.io/last-applied-configuration']);
+
+function ownerRef(x: unknown): OwnerReference | undefined {
+  if (!isObj(x) || !str(x.kind) || !str(x.name)) return undefined;
+  return compact({ apiVersion: str(x.apiVersion), kind: str(x.kind)!, name: str(x.name)!, uid: str(x.uid), controller: bool(x.controller) });
+}
+
+function meta(x: unknown): ObjectMeta {
+  if (!isObj(x)) return {};
+  let annotations = stringMap(x.annotations);
+  if (annotations) {
+    for (const k of Object.keys(annotations)) if (DROPPED_ANNOTATIONS.has(k)) delete annotations[k];
+    if (Object.keys(annotations).length === 0) annotations = undefined;
+  }
+  return compact({
+    name: str(x.name),
+    namespace: str(x.namespace),
+    uid: str(x.uid),
+    labels: stringMap(x.labels),
+    annotations,
+    ownerReferences: arr(x.ownerReferences, ownerRef),
+    creationTimestamp: str(x.creationTimestamp),
+    deletionTimestamp: str(x.deletionTimestamp),
+    deletionGracePeriodSeconds: num(x.deletionGracePeriodSeconds),
+    finalizers: strings(x.finalizers),
+    resourceVersion: str(x.resourceVersion),
+  });
+}
+
+function probe(x: unknown): Probe | undefined {
+  if (!isObj(x)) return undefined;
+  const httpGet = isObj(x.httpGet) ? compact({ path: str(x.httpGet.path), port: numOrStr(x.httpGet.port), scheme: str(x.httpGet.scheme) }) : undefined;
+  const tcpSocket = isObj(x.tcpSocket) ? compact({ port: numOrStr(x.tcpSocket.port) }) : undefined;
+  const exec = isObj(x.exec) ? compact({ command: strings(x.exec.command) }) : undefined;
+  const grpc = isObj(x.grpc) ? compact({ port: num(x.grpc.port), service: str(x.grpc.service) }) : undefined;
+  return compact({
+    httpGet,
+    tcpSocket,
+    exec,
+    grpc,
+    initialDelaySeconds: num(x.initialDelaySeconds),
+    timeoutSeconds: num(x.timeoutSeconds),
+    periodSeconds: num(x.periodSeconds),
+    successThreshold: num(x.successThreshold),
+    failureThreshold: num(x.failureThreshold),
+    terminationGracePeriodSeconds: num(x.terminationGracePeriodSeconds),
+  });
+}
+
+function keyRef(x: unknown): { name?: string; key?: string; optional?: boolean } | undefined {
+  return isObj(x) ? compact({ name: str(x.name), key: str(x.key), optional: bool(x.optional) }) : undefined;
+}
+
+/** An env entry without its value: only the name and the reference it is read from. */
+function envVar(x: unknown): EnvVar | undefined {
+  if (!isObj(x) || !str(x.name)) return undefined;
+  const from = isObj(x.valueFrom) ? x.valueFrom : undefined;
+  const valueFrom = from
+    ? compact({
+        secretKeyRef: keyRef(from.secretKeyRef),
+        configMapKeyRef: keyRef(from.configMapKeyRef),
+        fieldRef: isObj(from.fieldRef) ? compact({ fieldPath: str(from.fieldRef.fieldPath) }) : undefined,
+        resourceFieldRef: isObj(from.resourceFieldRef) ? compact({ resource: str(from.resourceFieldRef.resource), containerName: str(from.resourceFieldRef.containerName) }) : undefined,
+      })
+    : undefined;
+  return compact({ name: str(x.name)!, valueFrom });
+}
+
+function container(x: unknown): Container | undefined {
+  if (!isObj(x) || !str(x.name)) return undefined;
+  const resources = isObj(x.resources) ? compact({ limits: stringMap(x.resources.limits), requests: stringMap(x.resources.requests) }) : undefined;
+  return compact({
+    name: str(x.name)!,
+    image: str(x.image),
+    command: strings(x.command),
+    args: strings(x.args),
+    env: arr(x.env, envVar),
+    envFrom: arr(x.envFrom, (e) =>
+      isObj(e)
+        ? compact({
+            secretRef: isObj(e.secretRef) ? compact({ name: str(e.secretRef.name) }) : undefined,
+            configMapRef: isObj(e.configMapRef) ? compact({ name: str(e.configMapRef.name) }) : undefined,
+          })
+        : undefined,
+    ),
+    resources,
+    livenessProbe: probe(x.livenessProbe),
+    readinessProbe: probe(x.readinessProbe),
+    startupProbe: probe(x.startupProbe),
+    imagePullPolicy: str(x.imagePullPolicy),
+    restartPolicy: str(x.restartPolicy),
+  });
+}
+
+function podSpec(x: unknown): PodSpec {
+  if (!isObj(x)) return { containers: [] };
+  return compact({
+    containers: arr(x.containers, container) ?? [],
+    initContainers: arr(x.initContainers, container),
+    restartPolicy: str(x.restartPolicy),
+    nodeName: str(x.nodeName),
+    nodeSelector: stringMap(x.nodeSelector),
+    serviceAccountName: str(x.serviceAccountName),
+    imagePullSecrets: arr(x.imagePullSecrets, (s) => (isObj(s) ? compact({ name: str(s.name) }) : undefined)),
+    volumes: arr(x.volumes, (v) =>
+      isObj(v) && str(v.name)
+        ? compact({
+            name: str(v.name)!,
+            secret: isObj(v.secret) ? compact({ secretName: str(v.secret.secretName), optional: bool(v.secret.optional) }) : undefined,
+            configMap: isObj(v.configMap) ? compact({ name: str(v.configMap.name), optional: bool(v.configMap.optional) }) : undefined,
+            persistentVolumeClaim: isObj(v.persistentVolumeClaim) ? compact({ claimName: str(v.persistentVolumeClaim.claimName) }) : undefined,
+          })
+        : undefined,
+    ),
+    tolerations: arr(x.tolerations, (t) =>
+      isObj(t) ? compact({ key: str(t.key), operator: str(t.operator), value: str(t.value), effect: str(t.effect) }) : undefined,
+    ),
+    affinity: isObj(x.affinity) ? x.affinity : undefined,
+    priorityClassName: str(x.priorityClassName),
+    terminationGracePeriodSeconds: num(x.terminationGracePeriodSeconds),
+    activeDeadlineSeconds: num(x.activeDeadlineSeconds),
+    schedulingGates: arr(x.schedulingGates, (g) => (isObj(g) && str(g.name) ? { name: str(g.name)! } : undefined)),
+  });
+}
+
+function state(x: unknown): ContainerState | undefined {
+  if (!isObj(x)) return undefined;
+  const w = x.waiting, r = x.running, t = x.terminated;
+  return compact({
+    waiting: isObj(w) ? compact({ reason: str(w.reason), message: str(w.message) }) : undefined,
+    running: isObj(r) ? compact({ startedAt: str(r.startedAt) }) : undefined,
+    terminated:
+      isObj(t) && num(t.exitCode) !== undefined
+        ? compact({
+            exitCode: num(t.exitCode)!,
+            signal: num(t.signal),
+            reason: str(t.reason),
+            message: str(t.message),
+            startedAt: str(t.startedAt),
+            finishedAt: str(t.finishedAt),
+            containerID: str(t.containerID),
+          })
+        : undefined,
+  });
+}
+
+function containerStatus(x: unknown): ContainerStatus | undefined {
+  if (!isObj(x) || !str(x.name)) return undefined;
+  return compact({
+    name: str(x.name)!,
+    ready: bool(x.ready),
+    started: bool(x.started),
+    restartCount: num(x.restartCount),
+    image: str(x.image),
+    imageID: str(x.imageID),
+    state: state(x.state),
+    lastState: state(x.lastState),
+  });
+}
+
+function condition(x: unknown): Condition | undefined {
+  if (!isObj(x) || !str(x.type)) return undefined;
+  return compact({
+    type: str(x.type)!,
+    status: str(x.status) ?? 'Unknown',
+    reason: str(x.reason),
+    message: str(x.message),
+    lastTransitionTime: str(x.lastTransitionTime),
+    lastHeartbeatTime: str(x.lastHeartbeatTime),
+  });
+}
+
+/** A Pod, or undefined when the object has no name. */
+export function projectPod(x: Raw): Pod | undefined {
+  const metadata = meta(x.metadata);
+  if (!metadata.name) return undefined;
+  const s = isObj(x.status) ? x.status : {};
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata,
+    spec: podSpec(x.spec),
+    status: compact({
+      phase: str(s.phase),
+      reason: str(s.reason),
+      message: str(s.message),
+      hostIP: str(s.hostIP),
+      podIP: str(s.podIP),
+      startTime: str(s.startTime),
+      nominatedNodeName: str(s.nominatedNodeName),
+      qosClass: str(s.qosClass),
+      conditions: arr(s.conditions, condition),
+      containerStatuses: arr(s.containerStatuses, containerStatus),
+      initContainerStatuses: arr(s.initContainerStatuses, containerStatus),
+      ephemeralContainerStatuses: arr(s.ephemeralContainerStatuses, containerStatus),
+    }),
+  };
+}
+
+/** A Node, or undefined when the object has no name. */
+export function projectNode(x: Raw): Node | undefined {
+  const metadata = meta(x.metadata);
+  if (!metadata.name) return undefined;
+  const spec = isObj(x.spec) ? x.spec : {};
+  const s = isObj(x.status) ? x.status : {};
+  const info = isObj(s.nodeInfo) ? s.nodeInfo : undefined;
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata,
+    spec: compact({
+      unschedulable: bool(spec.unschedulable),
+      taints: arr(spec.taints, (t) =>
+        isObj(t) && str(t.key) && str(t.effect) ? compact({ key: str(t.key)!, value: str(t.value), effect: str(t.effect)!, timeAdded: str(t.timeAdded) }) : undefined,
+      ),
+      podCIDR: str(spec.podCIDR),
+      providerID: str(spec.providerID),
+    }),
+    status: compact({
+      conditions: arr(s.conditions, condition),
+      capacity: stringMap(s.capacity),
+      allocatable: stringMap(s.allocatable),
+      nodeInfo: info
+        ? compact({
+            architecture: str(info.architecture),
+            operatingSystem: str(info.operatingSystem),
+            kubeletVersion: str(info.kubeletVersion),
+            containerRuntimeVersion: str(info.containerRuntimeVersion),
+            osImage: str(info.osImage),
+            kernelVersion: str(info.kernelVersion),
+          })
+        : undefined,
+    }),
+  };
+}
+
+/**
+ * An Event. core/v1 events are kept in their shape; events.k8s.io/v1 events (regarding, note,
+ * deprecatedCount) are converted to it, so rules read one shape.
+ */
+export function projectEvent(x: Raw): KubeEvent | undefined {
+  const metadata = meta(x.metadata);
+  const newStyle = isObj(x.regarding);
+  const involvedRaw = newStyle ? (x.regarding as Raw) : isObj(x.involvedObject) ? x.involvedObject : undefined;
+  if (!involvedRaw) return undefined;
+  const source = isObj(x.source) ? compact({ component: str(x.source.component), host: str(x.source.host) }) : undefined;
+  const series = isObj(x.series) ? compact({ count: num(x.series.count), lastObservedTime: str(x.series.lastObservedTime) }) : undefined;
+  return compact({
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata,
+    involvedObject: compact({
+      kind: str(involvedRaw.kind),
+      namespace: str(involvedRaw.namespace),
+      name: str(involvedRaw.name),
+      uid: str(involvedRaw.uid),
+      fieldPath: str(involvedRaw.fieldPath),
+      apiVersion: str(involvedRaw.apiVersion),
+    }),
+    reason: str(x.reason),
+    message: str(newStyle ? x.note : x.message),
+    type: str(x.type),
+    count: num(newStyle ? x.deprecatedCount : x.count),
+    firstTimestamp: str(newStyle ? x.deprecatedFirstTimestamp : x.firstTimestamp),
+    lastTimestamp: str(newStyle ? x.deprecatedLastTimestamp : x.lastTimestamp),
+    eventTime: str(x.eventTime),
+    source: newStyle ? compact({ component: str(x.reportingController), host: str(x.reportingInstance) }) : source,
+    reportingComponent: str(x.reportingComponent),
+    series,
+  });
+}
+
+/** A workload (ReplicaSet, Deployment, StatefulSet, DaemonSet, Job, CronJob). */
+export function projectWorkload(x: Raw): Workload | undefined {
+  const kind = str(x.kind);
+  if (!kind || !(OWNER_KINDS as readonly string[]).includes(kind)) return undefined;
+  const metadata = meta(x.metadata);
+  if (!metadata.name) return undefined;
+  const spec = isObj(x.spec) ? x.spec : {};
+  const s = isObj(x.status) ? x.status : {};
+  // A CronJob nests its pod template one level deeper, under jobTemplate.spec.
+  const templateHolder = kind === 'CronJob' && isObj(spec.jobTemplate) && isObj(spec.jobTemplate.spec) ? spec.jobTemplate.spec : spec;
+  const template = isObj(templateHolder.template) ? templateHolder.template : undefined;
+  const selector = isObj(spec.selector) ? compact({ matchLabels: stringMap(spec.selector.matchLabels), matchExpressions: Array.isArray(spec.selector.matchExpressions) ? spec.selector.matchExpressions : undefined }) : undefined;
+  return {
+    apiVersion: str(x.apiVersion),
+    kind: kind as OwnerKind,
+    metadata,
+    spec: compact({
+      replicas: num(spec.replicas),
+      selector,
+      backoffLimit: num(spec.backoffLimit),
+      activeDeadlineSeconds: num(spec.activeDeadlineSeconds),
+      completions: num(spec.completions),
+      parallelism: num(spec.parallelism),
+      schedule: str(spec.schedule),
+      suspend: bool(spec.suspend),
+      template: template ? compact({ metadata: meta(template.metadata), spec: podSpec(template.spec) }) : undefined,
+    }),
+    status: compact({
+      replicas: num(s.replicas),
+      readyReplicas: num(s.readyReplicas),
+      availableReplicas: num(s.availableReplicas),
+      updatedReplicas: num(s.updatedReplicas),
+      unavailableReplicas: num(s.unavailableReplicas),
+      currentNumberScheduled: num(s.currentNumberScheduled),
+      desiredNumberScheduled: num(s.desiredNumberScheduled),
+      numberReady: num(s.numberReady),
+      numberUnavailable: num(s.numberUnavailable),
+      active: num(s.active),
+      succeeded: num(s.succeeded),
+      failed: num(s.failed),
+      conditions: arr(s.conditions, condition),
+    }),
+  };
+}
+
+/** Where a raw object belongs in a Snapshot, by its kind. */
+export type Projected =
+  | { kind: 'Pod'; object: Pod }
+  | { kind: 'Node'; object: Node }
+  | { kind: 'Event'; object: KubeEvent }
+  | { kind: 'Workload'; object: Workload };
+
+/** Project any raw object by its `kind`; undefined for kinds kdiag does not read. */
+export function projectObject(x: unknown, defaultKind?: string): Projected | undefined {
+  if (!isObj(x)) return undefined;
+  const kind = str(x.kind) ?? defaultKind;
+  const withKind = kind && !x.kind ? { ...x, kind } : x;
+  switch (kind) {
+    case 'Pod': {
+      const object = projectPod(withKind);
+      return object && { kind: 'Pod', object };
+    }
+    case 'Node': {
+      const object = projectNode(withKind);
+      return object && { kind: 'Node', object };
+    }
+    case 'Event': {
+      const object = projectEvent(withKind);
+      return object && { kind: 'Event', object };
+    }
+    default: {
+      const object = projectWorkload(withKind);
+      return object && { kind: 'Workload', object };
+    }
+  }
+}

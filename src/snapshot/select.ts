@@ -1,0 +1,149 @@
+import type { Pod } from '../model/k8s.js';
+import { NotFoundError } from '../model/errors.js';
+import { SnapshotIndex, controllerOf } from '../model/snapshot-index.js';
+import type { Snapshot } from '../model/snapshot.js';
+
+/** The pods `kdiag pod NAME` means, and how NAME was matched. */
+export interface PodSelection {
+  pods: Pod[];
+  /** The workload NAME named, when it was a workload (it may have no pods at all). */
+  workload: { kind: string; name: string } | null;
+  how: 'pod' | 'workload' | 'label';
+}
+
+const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'ReplicaSet'];
+
+/**
+ * Resolve NAME in a namespace: the pod of that name; else the pods of the Deployment, StatefulSet,
+ * DaemonSet, Job, CronJob or ReplicaSet of that name (through ownerReferences); else the pods
+ * labelled app=NAME or app.kubernetes.io/name=NAME. Null when nothing matches.
+ */
+export function selectPods(snapshot: Snapshot, namespace: string, name: string): PodSelection | null {
+  const inNamespace = snapshot.pods.filter((pod) => pod.metadata.namespace === namespace);
+  const exact = inNamespace.find((pod) => pod.metadata.name === name);
+  if (exact) return { pods: [exact], workload: null, how: 'pod' };
+
+  const index = new SnapshotIndex(snapshot);
+  const byOwner = inNamespace.filter((pod) => {
+    const top = index.ownerOf(pod);
+    if (top?.name === name && WORKLOAD_KINDS.includes(top.kind)) return true;
+    const direct = controllerOf(pod.metadata.ownerReferences);
+    return direct?.name === name && WORKLOAD_KINDS.includes(direct.kind);
+  });
+  const workload = WORKLOAD_KINDS.map((kind) => index.workload(kind, namespace, name)).find((w) => w !== undefined);
+  if (byOwner.length > 0 || workload) {
+    const first = byOwner[0];
+    const top = first ? index.ownerOf(first) : null;
+    return { pods: byOwner, workload: workload ? { kind: workload.kind, name } : top ? { kind: top.kind, name: top.name } : null, how: 'workload' };
+  }
+
+  const byLabel = inNamespace.filter((pod) => pod.metadata.labels?.app === name || pod.metadata.labels?.['app.kubernetes.io/name'] === name);
+  if (byLabel.length > 0) return { pods: byLabel, workload: null, how: 'label' };
+  return null;
+}
+
+/** Edit distance between two short strings. */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** Up to `max` candidates that look like `name`: a shared prefix, containment, or a small edit distance. */
+export function nearNames(name: string, candidates: Iterable<string>, max = 5): string[] {
+  const scored: { candidate: string; score: number }[] = [];
+  for (const candidate of new Set(candidates)) {
+    const d = distance(name, candidate);
+    const related = candidate.startsWith(name) || name.startsWith(candidate) || candidate.includes(name) || d <= Math.max(2, Math.floor(name.length / 3));
+    if (related) scored.push({ candidate, score: candidate.startsWith(name) ? d / 10 : d });
+  }
+  return scored
+    .sort((a, b) => a.score - b.score || a.candidate.localeCompare(b.candidate))
+    .slice(0, max)
+    .map((s) => s.candidate);
+}
+
+/** The not-found error for `kdiag pod NAME`, with near pod and workload names. */
+export function podNotFound(snapshot: Snapshot, namespace: string, name: string): NotFoundError {
+  const names = [
+    ...snapshot.pods.filter((pod) => pod.metadata.namespace === namespace).map((pod) => pod.metadata.name ?? ''),
+    ...snapshot.owners.filter((owner) => owner.metadata.namespace === namespace && owner.kind !== 'ReplicaSet').map((owner) => owner.metadata.name ?? ''),
+  ].filter(Boolean);
+  const near = nearNames(name, names);
+  const hint = near.length ? `; did you mean: ${near.join(', ')}?` : '';
+  return new NotFoundError(`pod or workload "${name}" not found in namespace ${namespace}${hint}`, near);
+}
+
+/**
+ * The part of a snapshot a scope needs: the chosen pods, the nodes they run on, their owners and
+ * everything those objects' events and logs say. Access errors are kept whole.
+ */
+export function narrow(snapshot: Snapshot, pods: Pod[], scope: Snapshot['scope'], workload?: PodSelection['workload']): Snapshot {
+  const index = new SnapshotIndex(snapshot);
+  const podKeys = new Set(pods.map((pod) => `${pod.metadata.namespace}/${pod.metadata.name}`));
+  const nodeNames = new Set(pods.map((pod) => pod.spec.nodeName).filter((n): n is string => !!n));
+  const ownerKeys = new Set<string>();
+  const addChain = (namespace: string | undefined, refs: Pod['metadata']['ownerReferences']) => {
+    let ref = controllerOf(refs);
+    for (let hops = 0; ref && hops < 4; hops++) {
+      ownerKeys.add(`${ref.kind}/${namespace}/${ref.name}`);
+      ref = controllerOf(index.workload(ref.kind, namespace, ref.name)?.metadata.ownerReferences);
+    }
+  };
+  for (const pod of pods) addChain(pod.metadata.namespace, pod.metadata.ownerReferences);
+  if (workload && scope.namespace) {
+    ownerKeys.add(`${workload.kind}/${scope.namespace}/${workload.name}`);
+    // The workload's own children (a Deployment's ReplicaSets) say why it has no pods.
+    for (const owner of snapshot.owners) {
+      const parent = controllerOf(owner.metadata.ownerReferences);
+      if (parent && owner.metadata.namespace === scope.namespace && parent.kind === workload.kind && parent.name === workload.name) {
+        ownerKeys.add(`${owner.kind}/${scope.namespace}/${owner.metadata.name}`);
+      }
+    }
+  }
+  const owners = snapshot.owners.filter((o) => ownerKeys.has(`${o.kind}/${o.metadata.namespace}/${o.metadata.name}`));
+  const events = snapshot.events.filter((event) => {
+    const o = event.involvedObject;
+    const namespace = o.namespace ?? event.metadata.namespace;
+    if (o.kind === 'Pod') return podKeys.has(`${namespace}/${o.name}`);
+    if (o.kind === 'Node') return nodeNames.has(o.name ?? '');
+    return ownerKeys.has(`${o.kind}/${namespace}/${o.name}`);
+  });
+  return {
+    ...snapshot,
+    scope,
+    pods,
+    nodes: snapshot.nodes.filter((node) => nodeNames.has(node.metadata.name ?? '')),
+    events,
+    owners,
+    logs: snapshot.logs.filter((log) => podKeys.has(`${log.namespace}/${log.pod}`)),
+  };
+}
+
+/** The part of a snapshot one namespace needs (or all of it when namespace is null). */
+export function narrowNamespace(snapshot: Snapshot, namespace: string | null): Snapshot {
+  const scope: Snapshot['scope'] = namespace ? { kind: 'Namespace', namespace, name: null } : { kind: 'Cluster', namespace: null, name: null };
+  if (!namespace) return { ...snapshot, scope };
+  const pods = snapshot.pods.filter((pod) => pod.metadata.namespace === namespace);
+  const nodeNames = new Set(pods.map((pod) => pod.spec.nodeName).filter((n): n is string => !!n));
+  return {
+    ...snapshot,
+    scope,
+    pods,
+    nodes: snapshot.nodes.filter((node) => nodeNames.has(node.metadata.name ?? '')),
+    owners: snapshot.owners.filter((owner) => owner.metadata.namespace === namespace),
+    events: snapshot.events.filter((event) => {
+      const eventNamespace = event.involvedObject.namespace ?? event.metadata.namespace;
+      return event.involvedObject.kind === 'Node' ? nodeNames.has(event.involvedObject.name ?? '') : eventNamespace === namespace;
+    }),
+    logs: snapshot.logs.filter((log) => log.namespace === namespace),
+  };
+}
