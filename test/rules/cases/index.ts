@@ -1,0 +1,5 @@
+import type { RuleCase } from '../case.js';
+import { exitCases } from './exit-codes.js';
+
+/** Every table-driven rule case; each file in this folder contributes one table. */
+export const allCases: RuleCase[] = [...exitCases];

@@ -1,0 +1,26 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RuleContext } from '../../src/model/finding.js';
+import { SnapshotIndex } from '../../src/model/snapshot-index.js';
+import type { Snapshot } from '../../src/model/snapshot.js';
+import { parseSnapshotText, snapshotFromDocuments } from '../../src/snapshot/file.js';
+
+/** The repository root. */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Absolute path of a file under fixtures/. */
+export function fixturePath(name: string): string {
+  return path.join(ROOT, 'fixtures', name);
+}
+
+/** Load a fixture (a List, a kdiag snapshot, or kubectl output) as a Snapshot. */
+export function loadFixture(name: string): Snapshot {
+  const file = fixturePath(name);
+  return snapshotFromDocuments(parseSnapshotText(readFileSync(file, 'utf8'), name), name);
+}
+
+/** The context a rule receives for a snapshot. */
+export function ruleContext(snapshot: Snapshot): RuleContext {
+  return { snapshot, index: new SnapshotIndex(snapshot), now: Date.parse(snapshot.capturedAt) };
+}
