@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ClusterError } from '../model/errors.js';
+import { VERSION } from '../model/version.js';
 
 /**
  * GET-only access to the API server. @kubernetes/client-node supplies what is hard to get right
@@ -31,7 +32,6 @@ export interface HttpOptions {
   onRequest?: (line: string) => void;
 }
 
-const VERSION = '0.1.0';
 
 /** Transient failures worth another try. */
 const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
@@ -135,7 +135,7 @@ export class KubeHttp {
           ...opts,
           method: 'GET',
           headers: { ...opts.headers, Accept: accept, 'User-Agent': `kdiag/${VERSION}` },
-          timeout: this.options.timeoutMs,
+          timeout: this.options.timeoutMs || undefined,
         },
         (res) => {
           const chunks: Buffer[] = [];

@@ -8,6 +8,8 @@ export const EXIT = {
   USAGE: 2,
   /** Cluster unreachable, unauthorized or timed out. */
   CLUSTER: 3,
+  /** A bug in kdiag itself. */
+  INTERNAL: 4,
   /** Interrupted (Ctrl-C). */
   INTERRUPTED: 130,
 } as const;

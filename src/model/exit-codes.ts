@@ -21,7 +21,7 @@ const SIGNAL_MEANING: Readonly<Record<number, string>> = {
   6: 'abort: the process called abort(), typically a failed assertion or a fatal runtime error (glibc "double free", a C++ std::terminate, a JVM or Node fatal error)',
   7: 'bus error: a bad memory access, often a memory-mapped file that was truncated, or /dev/shm too small',
   8: 'floating-point exception, e.g. integer division by zero',
-  9: 'killed: SIGKILL cannot be caught. Sent by the kernel OOM killer (then the reason is OOMKilled), by the kubelet when a liveness probe fails or the termination grace period runs out, or by kill -9',
+  9: 'SIGKILL cannot be caught or ignored. It is sent by the kernel OOM killer (then the reason is OOMKilled), by the kubelet when a liveness probe fails or the termination grace period runs out, or by kill -9',
   10: 'user-defined signal 1 that the process does not handle',
   11: 'segmentation fault: the process touched memory it does not own (a bug in native code or a native library)',
   12: 'user-defined signal 2 that the process does not handle',

@@ -1,0 +1,22 @@
+import type { Severity } from '../model/finding.js';
+
+/** The parsed flags every command may see. */
+export interface GlobalArgs {
+  mode?: 'pod' | 'namespace';
+  name?: string;
+  ns?: string;
+  namespace?: string;
+  context?: string;
+  kubeconfig?: string;
+  snapshot?: string;
+  output: 'text' | 'json';
+  color?: boolean;
+  debug: boolean;
+  failOn: Severity | 'never';
+  requestTimeout: string;
+  logs: boolean;
+  tail: number;
+  verbose?: boolean;
+  outputFile?: string;
+  force?: boolean;
+}

@@ -1,0 +1,155 @@
+import yargs from 'yargs';
+import type { Argv } from 'yargs';
+import { EXIT, KdiagError, UsageError } from '../model/errors.js';
+import { VERSION } from '../model/version.js';
+import type { GlobalArgs } from './args.js';
+
+/**
+ * The thin top floor: parse flags, load the one command asked for (lazily, so `--help` and
+ * `explain` never load the Kubernetes client), and turn typed errors into one line and an exit code.
+ */
+
+const EPILOG = `Exit codes:
+  0    nothing at or above --fail-on
+  1    diagnoses at or above --fail-on (default: critical)
+  2    usage or input error: bad flag, kubeconfig, unknown context, unreadable snapshot, not found
+  3    cluster unreachable, unauthorized (401) or timed out
+  4    internal error (a bug in kdiag)
+  130  interrupted (Ctrl-C)
+
+kdiag only reads (GET) from the API server. It prints kubectl commands; it never runs them.`;
+
+function clusterOptions<T>(y: Argv<T>) {
+  return y
+    .option('namespace', { alias: 'n', type: 'string', describe: 'Namespace (default: the kubeconfig context\'s namespace)' })
+    .option('context', { type: 'string', describe: 'kubeconfig context to use' })
+    .option('kubeconfig', { type: 'string', describe: 'Path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)' })
+    .option('request-timeout', { type: 'string', default: '30s', describe: 'Bound on each API request (e.g. 10s, 1m; 0 = none)' })
+    .option('logs', { type: 'boolean', default: true, describe: 'Read the previous log tail of crashed containers (--no-logs to skip)' })
+    .option('tail', { type: 'number', default: 20, describe: 'Log lines to read per crashed container' });
+}
+
+function diagnoseOptions<T>(y: Argv<T>) {
+  return clusterOptions(y)
+    .option('snapshot', { type: 'string', describe: 'Replay a recorded snapshot or kubectl -o json|yaml output instead of reading a cluster ("-" = stdin)' })
+    .option('fail-on', { choices: ['critical', 'warning', 'info', 'never'] as const, default: 'critical' as const, describe: 'Exit 1 when a diagnosis is at or above this severity' })
+    .option('verbose', { type: 'boolean', default: false, describe: 'List every affected pod' });
+}
+
+/** Run kdiag with these arguments; resolves to the exit code. Never throws. */
+export async function main(argv: string[]): Promise<number> {
+  let debug = argv.includes('--debug');
+  let exitCode: number = EXIT.OK;
+  let failure: unknown;
+  const parser = yargs(argv)
+    .scriptName('kdiag')
+    .usage('kdiag: a doctor for Kubernetes workloads.\n\nUsage: $0 <command> [options]')
+    .option('output', { alias: 'o', choices: ['text', 'json'] as const, default: 'text' as const, describe: 'Output format' })
+    .option('color', { type: 'boolean', describe: 'Colour the text report (default: on a TTY, unless NO_COLOR is set; --no-color to disable)' })
+    .option('debug', { type: 'boolean', default: false, describe: 'Print requests and error details on stderr' })
+    .command(
+      'pod <name>',
+      'Diagnose one pod, or every pod of the workload (Deployment, StatefulSet, DaemonSet, Job) of that name',
+      (y) =>
+        diagnoseOptions(y)
+          .positional('name', { type: 'string', demandOption: true, describe: 'Pod name, or workload name' })
+          .example('$0 pod web-7d9f8c6b5-abcde -n prod', 'Diagnose one pod')
+          .example('$0 pod web -n prod', 'Diagnose every pod of deployment/web')
+          .example('$0 pod web --snapshot prod.json', 'Replay a recorded snapshot, no cluster needed'),
+      async (args) => {
+        const { runDiagnose } = await import('./commands/diagnose.js');
+        exitCode = await runDiagnose({ ...(args as unknown as GlobalArgs), mode: 'pod' });
+      },
+    )
+    .command(
+      ['namespace [ns]', 'ns [ns]'],
+      'Sweep a namespace: every pod, grouped by owner, ranked',
+      (y) =>
+        diagnoseOptions(y)
+          .positional('ns', { type: 'string', describe: 'Namespace (default: -n, else the context\'s namespace)' })
+          .example('$0 namespace prod', 'Sweep namespace prod')
+          .example('$0 ns prod --fail-on warning -o json', 'Gate a deploy in CI')
+          .example('kubectl get pods,events -n prod -o json | $0 ns --snapshot -', 'Diagnose kubectl output offline'),
+      async (args) => {
+        const { runDiagnose } = await import('./commands/diagnose.js');
+        exitCode = await runDiagnose({ ...(args as unknown as GlobalArgs), mode: 'namespace' });
+      },
+    )
+    .command(
+      'snapshot [ns]',
+      'Record what a namespace sweep reads (pods, nodes, events, owners, log tails) to a file; no secrets or env values',
+      (y) =>
+        clusterOptions(y)
+          .positional('ns', { type: 'string', describe: 'Namespace (default: -n, else the context\'s namespace)' })
+          .option('output-file', { alias: 'f', type: 'string', describe: 'Where to write the snapshot ("-" = stdout)', demandOption: true })
+          .option('force', { type: 'boolean', default: false, describe: 'Overwrite an existing file' })
+          .example('$0 snapshot prod --output-file prod.json', 'Record namespace prod')
+          .example('$0 namespace --snapshot prod.json', 'Replay it later, anywhere'),
+      async (args) => {
+        const { runSnapshot } = await import('./commands/snapshot.js');
+        exitCode = await runSnapshot(args as unknown as GlobalArgs);
+      },
+    )
+    .command(
+      'explain <topic>',
+      'Explain an exit code (0-255), a reason (CrashLoopBackOff, OOMKilled, ...) or a rule id; offline',
+      (y) =>
+        y
+          .positional('topic', { type: 'string', demandOption: true, describe: 'Exit code, reason, signal or rule id' })
+          .example('$0 explain 137', 'SIGKILL: OOM kill or a liveness-probe kill?')
+          .example('$0 explain CrashLoopBackOff', 'What the reason means and what to do')
+          .example('$0 explain oom-killed', 'How the rule detects it'),
+      async (args) => {
+        const { runExplain } = await import('./commands/explain.js');
+        exitCode = runExplain(String(args.topic), args.output as 'text' | 'json');
+      },
+    )
+    .command(
+      'rules',
+      'List every diagnosis rule (id, severity, title)',
+      (y) => y.example('$0 rules -o json', 'The catalog as JSON'),
+      async (args) => {
+        const { runRules } = await import('./commands/rules.js');
+        exitCode = runRules(args.output as 'text' | 'json');
+      },
+    )
+    .demandCommand(1, 'name a command: pod, namespace, snapshot, explain or rules (see kdiag --help)')
+    .recommendCommands()
+    .strict()
+    .epilog(EPILOG)
+    .version(VERSION)
+    .alias('version', 'V')
+    .help()
+    .alias('help', 'h')
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((message, error) => {
+      failure = error ?? new UsageError(message ?? 'invalid arguments');
+    });
+
+  try {
+    const parsed = await parser.parseAsync();
+    debug = Boolean(parsed.debug);
+  } catch (error) {
+    failure ??= error;
+  }
+  if (failure !== undefined) return reportFailure(failure, debug);
+  return exitCode;
+}
+
+/** One line on stderr (more with --debug) and the error's exit code. */
+function reportFailure(error: unknown, debug: boolean): number {
+  if (error instanceof KdiagError) {
+    process.stderr.write(`kdiag: ${error.message}\n`);
+    if (debug && error.detail) process.stderr.write(`${error.detail}\n`);
+    if (debug && error.stack) process.stderr.write(`${error.stack}\n`);
+    if (error.exitCode === EXIT.USAGE && !(error.name === 'NotFoundError')) {
+      if (/argument|option|command|flag/i.test(error.message)) process.stderr.write('Run kdiag --help for usage.\n');
+    }
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`kdiag: internal error: ${message.split('\n')[0]} (run with --debug for details)\n`);
+  if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  return EXIT.INTERNAL;
+}

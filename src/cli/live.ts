@@ -1,0 +1,51 @@
+import type { Snapshot } from '../model/snapshot.js';
+import { EXIT } from '../model/errors.js';
+import type { GlobalArgs } from './args.js';
+import { parseDuration } from './duration.js';
+
+/** What the spinner needs: ora's start/stop, or nothing when stderr is not a terminal. */
+interface Spinner {
+  text: string;
+  stop(): void;
+}
+
+async function startSpinner(text: string, args: GlobalArgs): Promise<Spinner | undefined> {
+  if (!process.stderr.isTTY || args.debug) return undefined;
+  const { default: ora } = await import('ora');
+  return ora({ text, stream: process.stderr, discardStdin: false }).start();
+}
+
+/**
+ * Read the cluster through the kubeconfig: load it, then fetch what the command needs with a
+ * spinner on stderr (TTY only). Ctrl-C stops the spinner, restores the cursor and exits 130.
+ */
+export async function readLive(args: GlobalArgs, purpose: 'pod' | 'namespace' = args.mode ?? 'namespace'): Promise<Snapshot> {
+  const timeoutMs = parseDuration(args.requestTimeout, '--request-timeout');
+  const { loadKubeConfig } = await import('../kube/config.js');
+  const { KubeHttp } = await import('../kube/http.js');
+  const { fetchNamespace, fetchPod, DEFAULT_FETCH } = await import('../kube/fetch.js');
+  const loaded = loadKubeConfig({ kubeconfig: args.kubeconfig, context: args.context });
+  const http = new KubeHttp(loaded.kc, {
+    timeoutMs,
+    onRequest: args.debug ? (line) => process.stderr.write(`kdiag: ${line}\n`) : undefined,
+  });
+  const options = { ...DEFAULT_FETCH, logs: args.logs, tailLines: args.tail };
+  const namespace = purpose === 'pod' ? (args.namespace ?? loaded.namespace) : (args.ns ?? args.namespace ?? loaded.namespace);
+  const spinner = await startSpinner(purpose === 'pod' ? `Reading ${args.name} in ${namespace} from ${loaded.server}` : `Reading namespace ${namespace} from ${loaded.server}`, args);
+  const interrupt = () => {
+    spinner?.stop();
+    http.close();
+    process.stderr.write('\nkdiag: interrupted\n');
+    process.exit(EXIT.INTERRUPTED);
+  };
+  process.once('SIGINT', interrupt);
+  try {
+    return purpose === 'pod'
+      ? await fetchPod(http, namespace, args.name!, loaded.context, options)
+      : await fetchNamespace(http, namespace, loaded.context, options);
+  } finally {
+    process.removeListener('SIGINT', interrupt);
+    spinner?.stop();
+    http.close();
+  }
+}
