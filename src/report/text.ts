@@ -17,18 +17,19 @@ function paint(severity: Severity, text: string): string {
   return severity === 'critical' ? kleur.red().bold(text) : severity === 'warning' ? kleur.yellow().bold(text) : kleur.cyan(text);
 }
 
-/** Wrap prose to a width, indenting every line. */
-function wrap(text: string, indent: string, width: number): string[] {
-  const max = Math.max(40, width - indent.length);
+/** Wrap prose to a width, indenting every line (continuation lines by `hanging` more). */
+function wrap(text: string, indent: string, width: number, hanging = ''): string[] {
   const lines: string[] = [];
   let line = '';
+  const max = () => Math.max(40, width - indent.length - (lines.length ? hanging.length : 0));
+  const push = (l: string) => lines.push(`${indent}${lines.length ? hanging : ''}${l}`);
   for (const word of text.split(/\s+/).filter(Boolean)) {
-    if (line && line.length + 1 + word.length > max) {
-      lines.push(indent + line);
+    if (line && line.length + 1 + word.length > max()) {
+      push(line);
       line = word;
     } else line = line ? `${line} ${word}` : word;
   }
-  if (line) lines.push(indent + line);
+  if (line) push(line);
   return lines;
 }
 
@@ -78,7 +79,8 @@ function renderDiagnosis(d: Diagnosis, n: number, options: TextOptions): string[
   }
   out.push(pad + kleur.bold('Next'));
   d.remediation.forEach((step, i) => {
-    out.push(...wrap(`${i + 1}. ${step.description}`, `${pad}  `, options.width));
+    const number = `${i + 1}. `;
+    out.push(...wrap(`${number}${step.description}`, `${pad}  `, options.width, ' '.repeat(number.length)));
     if (step.command) out.push(`${pad}     ${kleur.green('$')} ${step.command}`);
   });
   return out;
