@@ -69,7 +69,8 @@ export function terminationEvidence(c: TerminationCase): string[] {
   if (terminated.message) lines.push(`${termination.field}.message: ${firstLine(terminated.message)}`);
   const started = terminated.startedAt ? Date.parse(terminated.startedAt) : NaN;
   const finished = terminated.finishedAt ? Date.parse(terminated.finishedAt) : NaN;
-  if (Number.isFinite(started) && Number.isFinite(finished)) lines.push(`ran ${age(finished - started)} before exiting`);
+  // A process that never started (containerd StartError) has startedAt 1970-01-01T00:00:00Z: no run time.
+  if (Number.isFinite(started) && started > 0 && Number.isFinite(finished) && finished >= started) lines.push(`ran ${age(finished - started)} before exiting`);
   lines.push(...stateEvidence(view));
   if (view.init) lines.push(view.sidecar ? 'native sidecar (init container with restartPolicy Always)' : 'init container: the pod cannot start until it succeeds');
   const limit = memoryLimit(view);
