@@ -1,0 +1,164 @@
+import { describe, expect, it } from '@jest/globals';
+import { rules } from '../rules/index.js';
+import { diagnose } from '../src/engine/index.js';
+import { severityWeight } from '../src/model/finding.js';
+import type { Diagnosis } from '../src/model/report.js';
+import type { Snapshot } from '../src/model/snapshot.js';
+import { loadFixture } from './support/fixtures.js';
+
+/** Several fixtures as one cluster-wide snapshot (they share one capture time). */
+function merged(...fixtures: string[]): Snapshot {
+  const parts = fixtures.map(loadFixture);
+  const capturedAt = parts[0]!.capturedAt;
+  for (const part of parts) expect(part.capturedAt).toBe(capturedAt);
+  return {
+    scope: { kind: 'Cluster', namespace: null, name: null },
+    capturedAt,
+    context: 'fixture',
+    pods: parts.flatMap((p) => p.pods),
+    nodes: parts.flatMap((p) => p.nodes),
+    events: parts.flatMap((p) => p.events),
+    owners: parts.flatMap((p) => p.owners),
+    logs: parts.flatMap((p) => p.logs),
+    accessErrors: parts.flatMap((p) => p.accessErrors),
+  };
+}
+
+function pods(diagnosis: Diagnosis): string[] {
+  return diagnosis.affected.filter((ref) => ref.kind === 'Pod').map((ref) => `${ref.namespace}/${ref.name}`);
+}
+
+/** Every string anywhere in a JSON-like value. */
+function strings(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(strings);
+  if (value && typeof value === 'object') return Object.values(value).flatMap(strings);
+  return [];
+}
+
+describe('diagnose', () => {
+  it('folds the CrashLoopBackOff an OOM kill causes into one oom-killed diagnosis', () => {
+    const report = diagnose(loadFixture('oom-killed-crashloop.json'), rules);
+    expect(report.diagnoses).toHaveLength(1);
+    const [oom] = report.diagnoses;
+    expect(oom).toMatchObject({
+      rule: 'oom-killed',
+      severity: 'critical',
+      object: { kind: 'Pod', namespace: 'shop', name: 'cart-5f7d9b8c4-q8w2m', container: 'cart' },
+      owner: { kind: 'Deployment', name: 'cart' },
+      exitCode: 137,
+      signal: 'SIGKILL',
+      cause: 'memory-limit',
+    });
+    expect(oom!.context).toEqual([expect.stringContaining('CrashLoopBackOff')]);
+    expect(report.summary).toEqual({ critical: 1, warning: 0, info: 0, pods: 1 });
+  });
+
+  it.each([
+    ['exit-code-0-completed-crashloop.json', 'exit-code-0', undefined],
+    ['exit-code-1-init-container-migration.json', 'exit-code-1', undefined],
+    ['exit-code-125-docker-run-failed.json', 'exit-code-125', undefined],
+    ['exit-code-126-script-not-executable.json', 'exit-code-126', undefined],
+    ['exit-code-127-command-not-found.json', 'exit-code-127', undefined],
+    ['exit-code-128-entrypoint-not-found.json', 'exit-code-128', 'entrypoint-not-found'],
+    ['exit-code-134-js-heap-out-of-memory.json', 'exit-code-134', 'js-heap-exhausted'],
+    ['exit-code-137-liveness-probe.json', 'exit-code-137', 'liveness-probe'],
+    ['exit-code-139-segfault.json', 'exit-code-139', undefined],
+    ['exit-code-255-php-fatal-error.json', 'exit-code-255', undefined],
+    ['exit-code-app-usage-error.json', 'exit-code-app', undefined],
+    ['oom-killed-no-memory-limit.json', 'oom-killed', 'node-memory'],
+  ])('on %s names the cause (%s) and keeps the crash loop as its context', (fixture, rule, cause) => {
+    const report = diagnose(loadFixture(fixture), rules);
+    const mine = report.diagnoses.filter((d) => d.rule === rule);
+    expect(mine.map((d) => ({ severity: d.severity, cause: d.cause }))).toEqual([{ severity: 'critical', cause }]);
+    expect(mine[0]!.context).toEqual([expect.stringContaining('CrashLoopBackOff')]);
+    expect(report.diagnoses.filter((d) => d.rule === 'crash-loop-back-off')).toEqual([]);
+  });
+
+  it('leaves a crash loop with no recorded termination as the diagnosis', () => {
+    const report = diagnose(loadFixture('crash-loop-back-off-no-last-state.json'), rules);
+    expect(report.diagnoses.map((d) => [d.rule, d.severity])).toEqual([['crash-loop-back-off', 'critical']]);
+  });
+
+  it('finds nothing on healthy pods, finished Jobs, a completed init container and a pod being deleted', () => {
+    const report = diagnose(loadFixture('exit-codes-quiet-healthy-and-finished-jobs.json'), rules);
+    expect(report.diagnoses).toEqual([]);
+    expect(report.summary).toEqual({ critical: 0, warning: 0, info: 0, pods: 8 });
+  });
+
+  it('groups three replicas of one Deployment failing the same way into one diagnosis', () => {
+    const report = diagnose(loadFixture('exit-code-1-deployment-three-replicas.json'), rules);
+    expect(report.diagnoses).toHaveLength(1);
+    const [diagnosis] = report.diagnoses;
+    expect(diagnosis).toMatchObject({ rule: 'exit-code-1', severity: 'critical', exitCode: 1, owner: { kind: 'Deployment', name: 'payments-api' } });
+    expect(diagnosis!.affected).toEqual(
+      ['d4f7k', 'p2s9x', 'w7n5q'].map((suffix) => ({ kind: 'Pod', namespace: 'payments', name: `payments-api-6c9d8f7b4-${suffix}`, container: 'api' })),
+    );
+    expect(diagnosis!.context.length).toBeGreaterThan(0);
+    for (const line of diagnosis!.context) expect(line).toContain('CrashLoopBackOff');
+    expect(report.summary).toEqual({ critical: 1, warning: 0, info: 0, pods: 3 });
+  });
+
+  it('ranks critical before warning, then more pods first, then higher confidence', () => {
+    const report = diagnose(
+      merged(
+        'oom-killed-recovered-running.json',
+        'exit-code-143-liveness-probe.json',
+        'oom-killed-crashloop.json',
+        'exit-code-137-liveness-probe.json',
+        'exit-code-1-deployment-three-replicas.json',
+      ),
+      rules,
+    );
+    expect(report.diagnoses.map((d) => [d.severity, d.rule, pods(d).length])).toEqual([
+      // Three pods outrank one, although oom-killed is the surer diagnosis.
+      ['critical', 'exit-code-1', 3],
+      ['critical', 'oom-killed', 1],
+      ['critical', 'exit-code-137', 1],
+      ['warning', 'oom-killed', 1],
+      ['warning', 'exit-code-143', 1],
+    ]);
+    for (let i = 1; i < report.diagnoses.length; i++) {
+      const [before, after] = [report.diagnoses[i - 1]!, report.diagnoses[i]!];
+      expect(severityWeight(before.severity)).toBeGreaterThanOrEqual(severityWeight(after.severity));
+      if (before.severity === after.severity) expect(pods(before).length).toBeGreaterThanOrEqual(pods(after).length);
+    }
+    expect(report.summary).toEqual({ critical: 3, warning: 2, info: 0, pods: 7 });
+  });
+
+  it('gives the same report for the same snapshot, and leaves the snapshot as it was', () => {
+    const snapshot = merged('exit-code-1-deployment-three-replicas.json', 'oom-killed-crashloop.json', 'exit-code-signal-sigint-sigpipe.json', 'exit-code-1-ansi-termination-message.json');
+    const before = structuredClone(snapshot);
+    const first = diagnose(snapshot, rules);
+    const second = diagnose(snapshot, rules);
+    expect(second).toEqual(first);
+    expect(JSON.stringify(second)).toBe(JSON.stringify(first));
+    expect(snapshot).toEqual(before);
+    expect(diagnose(merged('exit-code-1-deployment-three-replicas.json', 'oom-killed-crashloop.json', 'exit-code-signal-sigint-sigpipe.json', 'exit-code-1-ansi-termination-message.json'), rules)).toEqual(first);
+    // The order the API listed the objects in does not matter either.
+    const reversed: Snapshot = { ...snapshot, pods: [...snapshot.pods].reverse(), events: [...snapshot.events].reverse(), owners: [...snapshot.owners].reverse(), logs: [...snapshot.logs].reverse() };
+    expect(diagnose(reversed, rules)).toEqual(first);
+  });
+
+  it('neutralises terminal escape sequences from a termination message and a log tail', () => {
+    const snapshot = loadFixture('exit-code-1-ansi-termination-message.json');
+    // The fixture really carries ESC and BEL: the engine, not the loader, makes them harmless.
+    expect(strings(snapshot).some((s) => s.includes('\u001b'))).toBe(true);
+    const report = diagnose(snapshot, rules);
+    const text = strings(report);
+    expect(text.filter((s) => /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/.test(s))).toEqual([]);
+    expect(JSON.stringify(report)).not.toMatch(/\\u001b|\\u0007/);
+    const [diagnosis] = report.diagnoses;
+    expect(diagnosis!.rule).toBe('exit-code-1');
+    expect(diagnosis!.evidence).toContainEqual(expect.stringContaining('^[[31mERROR^[[39m notifier: SMTP login failed'));
+    expect(diagnosis!.logTail).toContainEqual(expect.stringContaining('^[]0;notifier: all good^G'));
+  });
+
+  it('does not report a run time for a process that never started (StartError, startedAt at the Unix epoch)', () => {
+    const report = diagnose(loadFixture('exit-code-128-entrypoint-permission-denied.json'), rules);
+    const [diagnosis] = report.diagnoses;
+    expect(diagnosis!.rule).toBe('exit-code-128');
+    expect(diagnosis!.evidence).toContain('lastState.terminated.reason=StartError');
+    expect(diagnosis!.evidence.filter((line) => line.startsWith('ran '))).toEqual([]);
+  });
+});
