@@ -1,5 +1,6 @@
 import type { Finding, Rule } from '../src/model/finding.js';
-import { containers, crashSeverity, finishedSuccessfully, kubectl, memoryLimit, podRef, previousLogs, readLogsStep, stateEvidence } from '../src/model/pod.js';
+import { isSettled } from '../src/model/terminations.js';
+import { containers, crashSeverity, kubectl, memoryLimit, podRef, previousLogs, readLogsStep, stateEvidence } from '../src/model/pod.js';
 
 /** Double a Kubernetes memory quantity for a suggested new limit ("128Mi" -> "256Mi"). */
 function doubled(quantity: string | undefined): string {
@@ -26,10 +27,11 @@ const rule: Rule = {
     { description: 'Raise the memory limit if the workload needs it, or fix the leak', command: 'kubectl set resources deployment/NAME -n NAMESPACE -c CONTAINER --limits=memory=NEW' },
     { description: 'For a JVM, Node.js or similar runtime, size its heap below the container limit (-XX:MaxRAMPercentage, --max-old-space-size)' },
   ],
-  match: ({ snapshot, index }) => {
+  match: (context) => {
+    const { snapshot, index } = context;
     const findings: Finding[] = [];
     for (const pod of snapshot.pods) {
-      if (finishedSuccessfully(pod)) continue;
+      if (isSettled(context, pod)) continue;
       for (const view of containers(pod)) {
         const { status } = view;
         const field = status.state?.terminated?.reason === 'OOMKilled' ? 'state.terminated' : status.lastState?.terminated?.reason === 'OOMKilled' ? 'lastState.terminated' : undefined;

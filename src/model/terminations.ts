@@ -36,7 +36,7 @@ export interface TerminationVerdict {
 export function terminations(context: RuleContext): TerminationCase[] {
   const cases: TerminationCase[] = [];
   for (const pod of context.snapshot.pods) {
-    if (finishedSuccessfully(pod) || pod.metadata.deletionTimestamp || jobComplete(context, pod)) continue;
+    if (isSettled(context, pod)) continue;
     for (const view of containers(pod)) {
       const termination = lastTermination(view.status);
       if (!termination) continue;
@@ -51,6 +51,14 @@ export function terminations(context: RuleContext): TerminationCase[] {
     }
   }
   return cases;
+}
+
+/**
+ * A pod whose past crashes are no longer a problem: its work finished, it is being deleted (its
+ * containers get SIGTERM by design), or it is a failed attempt of a Job that later completed.
+ */
+export function isSettled(context: RuleContext, pod: Pod): boolean {
+  return finishedSuccessfully(pod) || !!pod.metadata.deletionTimestamp || jobComplete(context, pod);
 }
 
 /** A pod of a Job that has completed: its failed attempts are history, not a problem. */
