@@ -36,12 +36,36 @@ function diagnoseOptions<T>(y: Argv<T>) {
     .option('verbose', { type: 'boolean', default: false, describe: 'List every affected pod' });
 }
 
+/** Options whose value may be "-" (standard input or output). */
+const DASH_VALUE_OPTIONS = new Set(['--snapshot', '--output-file', '-f']);
+
+/**
+ * yargs reads a lone "-" as a positional argument, not as the value of the option before it, so
+ * `--snapshot -` would leave --snapshot empty (and `ns -` would name namespace "-"). Join such
+ * pairs into `--snapshot=-` before parsing; nothing after "--" is touched.
+ */
+export function joinDashValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (DASH_VALUE_OPTIONS.has(arg) && argv[i + 1] === '-') {
+      out.push(`${arg}=-`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 /** Run kdiag with these arguments; resolves to the exit code. Never throws. */
 export async function main(argv: string[]): Promise<number> {
   let debug = argv.includes('--debug');
   let exitCode: number = EXIT.OK;
   let failure: unknown;
-  const parser = yargs(argv)
+  const parser = yargs(joinDashValues(argv))
     .scriptName('kdiag')
     .usage('kdiag: a doctor for Kubernetes workloads.\n\nUsage: $0 <command> [options]')
     .option('output', { alias: 'o', choices: ['text', 'json'] as const, default: 'text' as const, describe: 'Output format' })
