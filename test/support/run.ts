@@ -1,0 +1,76 @@
+import { execFile, execFileSync } from 'node:child_process';
+import https from 'node:https';
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { ApiServer } from './api-server.js';
+
+/** What a child process did. */
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Run a program to completion (bounded by timeoutMs) with exactly this environment. */
+export function runProgram(file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 20_000): Promise<RunResult> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    execFile(file, args, { env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : error.killed ? -1 : 1) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr), ms: Date.now() - started });
+    });
+  });
+}
+
+/** Whether a program is on the PATH. */
+export function onPath(program: string): boolean {
+  try {
+    execFileSync('which', [program], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A direct answer from the test API server. */
+export interface DirectAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/**
+ * One request straight to the test API server, trusting its CA, with the bearer token unless other
+ * credentials are given. Rejects on a network error (reset) or after timeoutMs without an answer.
+ */
+export function direct(
+  server: ApiServer,
+  pathAndQuery: string,
+  options: { method?: string; headers?: OutgoingHttpHeaders; auth?: 'token' | 'none' | { cert: string; key: string }; timeoutMs?: number } = {},
+): Promise<DirectAnswer> {
+  const auth = options.auth ?? 'token';
+  const headers: OutgoingHttpHeaders = { Accept: 'application/json', ...options.headers };
+  if (auth === 'token') headers.Authorization = `Bearer ${server.secrets.token}`;
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      `${server.url}${pathAndQuery}`,
+      {
+        method: options.method ?? 'GET',
+        headers,
+        ca: server.pki.caCert,
+        agent: false,
+        ...(typeof auth === 'object' ? { cert: auth.cert, key: auth.key } : {}),
+        timeout: options.timeoutMs ?? 5000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
