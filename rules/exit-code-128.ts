@@ -41,7 +41,7 @@ const rule: Rule = {
                 : 'the runtime could not start the process; its message says why';
         return {
           title: `Container ${c.view.status.name} could not start (exit 128${c.terminated.reason ? `, ${c.terminated.reason}` : ''})`,
-          explanation: `Exit 128 here does not mean success: the container's process never ran. ${why}.`,
+          explanation: `Exit 128 here does not mean success: the container's process never ran, because ${why}.`,
           evidence: [commandEvidence(c.view), c.view.spec?.image ? `image=${c.view.spec.image}` : undefined].filter((line): line is string => !!line),
           remediation: [
             { description: 'Read the runtime error ("Last State" message) and the events', command: kubectl.describePod(c.pod) },

@@ -99,6 +99,19 @@ describe('diagnose', () => {
     expect(report.summary).toEqual({ critical: 1, warning: 0, info: 0, pods: 3 });
   });
 
+  it('takes the worst pod of a group as its representative, and says each folded symptom once', () => {
+    const snapshot = loadFixture('demo-namespace.json');
+    const report = diagnose(snapshot, rules);
+    const checkout = report.diagnoses.find((d) => d.owner?.name === 'checkout' && d.rule === 'exit-code-137');
+    expect(checkout).toBeDefined();
+    expect(checkout!.severity).toBe('critical');
+    // The representative is a pod that is down now, not the replica that is running again.
+    expect(checkout!.evidence.some((line) => line.startsWith('state.running'))).toBe(false);
+    const cart = report.diagnoses.find((d) => d.owner?.name === 'cart' && d.rule === 'oom-killed');
+    expect(cart!.affected).toHaveLength(3);
+    expect(cart!.context.filter((line) => /CrashLoopBackOff/.test(line))).toHaveLength(1);
+  });
+
   it('ranks critical before warning, then more pods first, then higher confidence', () => {
     const report = diagnose(
       merged(

@@ -1,6 +1,7 @@
 import type { Finding, ObjectRef, Rule, RuleContext, Severity } from '../model/finding.js';
 import { severityWeight } from '../model/finding.js';
 import type { Diagnosis, Report } from '../model/report.js';
+import type { OwnerRef } from '../model/snapshot-index.js';
 import { SnapshotIndex } from '../model/snapshot-index.js';
 import type { Snapshot } from '../model/snapshot.js';
 import { neutralizeDeep } from '../model/text.js';
@@ -10,7 +11,8 @@ interface Tagged {
   rule: Rule;
   finding: Finding;
   severity: Severity;
-  context: string[];
+  /** Symptoms folded into this finding: the symptom's rule and its title. */
+  context: { rule: string; title: string }[];
 }
 
 /** Options for one engine run. */
@@ -86,7 +88,7 @@ function foldSymptoms(tagged: Tagged[]): Tagged[] {
       if (symptom === cause || removed.has(symptom) || !supersedes.includes(symptom.rule.id)) continue;
       if (!covers(cause.finding, symptom.finding)) continue;
       removed.add(symptom);
-      cause.context.push(symptom.finding.title, ...symptom.context);
+      cause.context.push({ rule: symptom.rule.id, title: symptom.finding.title }, ...symptom.context);
       if (severityWeight(symptom.severity) > severityWeight(cause.severity)) cause.severity = symptom.severity;
     }
   }
@@ -95,48 +97,62 @@ function foldSymptoms(tagged: Tagged[]): Tagged[] {
 
 /**
  * The same problem (rule, cause, container) on several pods of one workload is one diagnosis with
- * several affected pods. Findings on pods without an owner, and on other objects, stay separate.
+ * several affected pods. Its representative (title, evidence, log tail) is the worst of them: the
+ * most severe, then the surest, then the first by name. Findings on pods without an owner, and on
+ * other objects, stay separate.
  */
 function group(tagged: Tagged[], index: SnapshotIndex): Diagnosis[] {
-  const groups = new Map<string, Diagnosis>();
+  const buckets = new Map<string, { owner: OwnerRef | null; members: Tagged[] }>();
   const podsByName = new Map(index.snapshot.pods.map((pod) => [`${pod.metadata.namespace}/${pod.metadata.name}`, pod]));
-  const ordered = [...tagged].sort((a, b) => refKey(a.finding.object).localeCompare(refKey(b.finding.object)));
-  for (const { rule, finding, severity, context } of ordered) {
+  for (const member of tagged) {
+    const { rule, finding } = member;
     const { object } = finding;
     const pod = object.kind === 'Pod' ? podsByName.get(`${object.namespace}/${object.name}`) : undefined;
     const owner = pod ? index.ownerOf(pod) : null;
-    const groupKey = owner
+    const key = owner
       ? `${rule.id}|${finding.cause ?? ''}|${object.namespace}|${owner.kind}/${owner.name}|${object.container ?? ''}`
       : `${rule.id}|${finding.cause ?? ''}|${refKey(object)}`;
-    const affected = finding.affected?.length ? finding.affected : [object];
-    const existing = groups.get(groupKey);
-    if (existing) {
-      for (const ref of affected) if (!existing.affected.some((a) => refKey(a) === refKey(ref))) existing.affected.push(ref);
-      if (severityWeight(severity) > severityWeight(existing.severity)) existing.severity = severity;
-      existing.confidence = Math.max(existing.confidence, finding.confidence);
-      for (const line of context) if (!existing.context.includes(line)) existing.context.push(line);
-      continue;
+    const bucket = buckets.get(key);
+    if (bucket) bucket.members.push(member);
+    else buckets.set(key, { owner, members: [member] });
+  }
+
+  const diagnoses: Diagnosis[] = [];
+  for (const { owner, members } of buckets.values()) {
+    members.sort(
+      (a, b) =>
+        severityWeight(b.severity) - severityWeight(a.severity) ||
+        b.finding.confidence - a.finding.confidence ||
+        refKey(a.finding.object).localeCompare(refKey(b.finding.object)),
+    );
+    const { rule, finding, severity } = members[0]!;
+    const affected = new Map<string, ObjectRef>();
+    const context = new Map<string, string>();
+    for (const member of members) {
+      for (const ref of member.finding.affected?.length ? member.finding.affected : [member.finding.object]) affected.set(refKey(ref), ref);
+      // One line per symptom rule: the representative's, not one per pod that differs in a count.
+      for (const symptom of member.context) if (!context.has(symptom.rule)) context.set(symptom.rule, symptom.title);
     }
     const diagnosis: Diagnosis = {
       rule: rule.id,
       severity,
       title: finding.title,
-      object,
-      affected: [...affected],
+      object: finding.object,
+      affected: [...affected.values()].sort((a, b) => refKey(a).localeCompare(refKey(b))),
       owner: owner ? { kind: owner.kind, name: owner.name } : null,
       evidence: [...finding.evidence],
       explanation: finding.explanation,
       confidence: finding.confidence,
-      context: [...new Set(context)],
+      context: [...context.values()],
       remediation: finding.remediation,
     };
     if (finding.exitCode !== undefined) diagnosis.exitCode = finding.exitCode;
     if (finding.signal !== undefined) diagnosis.signal = finding.signal;
     if (finding.cause !== undefined) diagnosis.cause = finding.cause;
     if (finding.logTail?.length) diagnosis.logTail = finding.logTail;
-    groups.set(groupKey, diagnosis);
+    diagnoses.push(diagnosis);
   }
-  return [...groups.values()];
+  return diagnoses;
 }
 
 function refKey(ref: ObjectRef): string {

@@ -103,8 +103,12 @@ function isLogTail(x: unknown): x is LogTail {
   return isObj(x) && typeof x.namespace === 'string' && typeof x.pod === 'string' && typeof x.container === 'string' && Array.isArray(x.lines) && x.lines.every((l) => typeof l === 'string');
 }
 
-function isAccessError(x: unknown): x is AccessError {
-  return isObj(x) && typeof x.resource === 'string' && typeof x.verb === 'string' && typeof x.status === 'number' && typeof x.message === 'string';
+/** A recorded access error, with namespace and name normalised to string or null. */
+function accessError(x: unknown): AccessError | undefined {
+  if (!isObj(x) || typeof x.resource !== 'string' || typeof x.verb !== 'string' || typeof x.status !== 'number' || typeof x.message !== 'string') return undefined;
+  const error: AccessError = { resource: x.resource, verb: x.verb, namespace: typeof x.namespace === 'string' ? x.namespace : null, status: x.status, message: x.message };
+  if (typeof x.name === 'string') error.name = x.name;
+  return error;
 }
 
 function isScope(x: unknown): x is Scope {
@@ -159,7 +163,7 @@ export function snapshotFromDocuments(docs: unknown[], source: string): Snapshot
     if (typeof meta.capturedAt === 'string' && Number.isFinite(Date.parse(meta.capturedAt))) snapshot.capturedAt = meta.capturedAt;
     if (typeof meta.context === 'string') snapshot.context = meta.context;
     if (Array.isArray(meta.logs)) snapshot.logs = meta.logs.filter(isLogTail);
-    if (Array.isArray(meta.accessErrors)) snapshot.accessErrors = meta.accessErrors.filter(isAccessError);
+    if (Array.isArray(meta.accessErrors)) snapshot.accessErrors = meta.accessErrors.map(accessError).filter((e): e is AccessError => e !== undefined);
   } else {
     const namespaces = new Set(snapshot.pods.map((pod) => pod.metadata.namespace));
     const only = namespaces.size === 1 ? [...namespaces][0] : undefined;
