@@ -160,3 +160,22 @@ export function readLogsStep(view: ContainerView): RemediationStep {
     ? { description: 'Read the log of the crashed container (the previous instance)', command: kubectl.logsPrevious(view.pod, view.status.name) }
     : { description: 'Read the container log', command: kubectl.logs(view.pod, view.status.name) };
 }
+
+/** Milliseconds from an RFC 3339 timestamp to `now`, or undefined when the timestamp is missing or invalid. */
+export function msSince(stamp: string | undefined, now: number): number | undefined {
+  const ms = stamp ? Date.parse(stamp) : NaN;
+  return Number.isFinite(ms) ? now - ms : undefined;
+}
+
+const QUANTITY_SUFFIXES: Record<string, number> = {
+  '': 1, n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
+  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+};
+
+/** A resource quantity ("500m", "2", "8Gi", "1e3") in base units (cores, bytes, devices), or undefined. */
+export function parseQuantity(quantity: string | undefined): number | undefined {
+  const match = quantity?.trim().match(/^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)([a-zA-Z]*)$/);
+  if (!match) return undefined;
+  const factor = QUANTITY_SUFFIXES[match[2] ?? ''];
+  return factor === undefined ? undefined : Number(match[1]) * factor;
+}
