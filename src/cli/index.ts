@@ -67,6 +67,8 @@ export async function main(argv: string[]): Promise<number> {
   let failure: unknown;
   const parser = yargs(joinDashValues(argv))
     .scriptName('kdiag')
+    // A repeated flag means its last value, as in kubectl (not an array: -n a -n b would read "a,b").
+    .parserConfiguration({ 'duplicate-arguments-array': false })
     .usage('kdiag: a doctor for Kubernetes workloads.\n\nUsage: $0 <command> [options]')
     .option('output', { alias: 'o', choices: ['text', 'json'] as const, default: 'text' as const, describe: 'Output format' })
     .option('color', { type: 'boolean', describe: 'Colour the text report (default: on a TTY, unless NO_COLOR is set; --no-color to disable)' })
