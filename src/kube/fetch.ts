@@ -102,9 +102,16 @@ class Fetch {
       if (!(error instanceof ApiStatusError)) throw error;
       const accessError: AccessError = { resource, verb, namespace, status: error.status, message: error.message };
       if (name) accessError.name = name;
-      this.snapshot.accessErrors.push(accessError);
+      this.refused(accessError);
       return undefined;
     }
+  }
+
+  /** Record an access error once: the same refusal met by several reads (events of a pod and of its owners) is one. */
+  refused(accessError: AccessError): void {
+    const same = (e: AccessError) =>
+      e.resource === accessError.resource && e.verb === accessError.verb && e.namespace === accessError.namespace && (e.name ?? null) === (accessError.name ?? null) && e.status === accessError.status;
+    if (!this.snapshot.accessErrors.some(same)) this.snapshot.accessErrors.push(accessError);
   }
 
   /** Every item of a list, page by page. An expired continue token (410) restarts the list once. */
@@ -204,7 +211,7 @@ class Fetch {
     } catch (error) {
       if (!(error instanceof ApiStatusError)) throw error;
       // A deleted owner (404) is not an access problem; anything else is.
-      if (error.status !== 404) this.snapshot.accessErrors.push({ resource, verb: 'get', namespace, name, status: error.status, message: error.message });
+      if (error.status !== 404) this.refused({ resource, verb: 'get', namespace, name, status: error.status, message: error.message });
       return undefined;
     }
   }
