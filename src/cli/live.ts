@@ -1,5 +1,5 @@
 import type { Snapshot } from '../model/snapshot.js';
-import { EXIT } from '../model/errors.js';
+import { EXIT, UsageError } from '../model/errors.js';
 import type { GlobalArgs } from './args.js';
 import { parseDuration } from './duration.js';
 
@@ -31,6 +31,11 @@ export async function readLive(args: GlobalArgs, purpose: 'pod' | 'namespace' = 
   });
   const options = { ...DEFAULT_FETCH, logs: args.logs, tailLines: args.tail };
   const namespace = purpose === 'pod' ? (args.namespace ?? loaded.namespace) : (args.ns ?? args.namespace ?? loaded.namespace);
+  // Both go into request paths, where "." and ".." segments would be resolved away (`-n ..` read every namespace).
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace) || namespace.length > 63) {
+    throw new UsageError(`"${namespace}" is not a valid namespace name (lowercase letters, digits and '-', at most 63)`);
+  }
+  if (purpose === 'pod' && (args.name === '.' || args.name === '..')) throw new UsageError(`"${args.name}" is not a valid pod or workload name`);
   const spinner = await startSpinner(purpose === 'pod' ? `Reading ${args.name} in ${namespace} from ${loaded.server}` : `Reading namespace ${namespace} from ${loaded.server}`, args);
   const interrupt = () => {
     spinner?.stop();
