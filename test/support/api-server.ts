@@ -17,6 +17,18 @@ import { ROOT } from './fixtures.js';
  * get and list with limit/continue, label and field selectors, pod logs, server-side Tables), over
  * a "world" of raw objects loaded from a fixture List. Faults (403s, latency, 429/5xx, stalls,
  * resets, expired continue tokens) are set per test, and every request is logged.
+ *
+ *   let server: ApiServer;
+ *   beforeAll(async () => { server = await startApiServer({ fixture: 'test/fixtures/live-world.json' }); });
+ *   afterEach(() => server.setFaults());            // no faults, counters reset
+ *   afterAll(() => server.close());
+ *   // kubectl --kubeconfig ${server.kubeconfigPath} get pods -n prod
+ *   server.setFaults({ forbidden: ['nodes'], errors: [{ status: 503, count: 2 }], maxPageSize: 2 });
+ *   expect(server.requests.every((r) => r.method === 'GET')).toBe(true);
+ *
+ * The fixture is a List (`kubectl get -o json`, or a kdiag snapshot): its items are served as given
+ * (list items without kind/apiVersion, as the API sends them), and `kdiag.logs` entries are the pod
+ * logs (`previous: true` for the previous container). The PKI is made once per test file.
  */
 
 type Raw = Record<string, unknown>;
