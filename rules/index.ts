@@ -13,6 +13,7 @@ import exitCode143 from './exit-code-143.js';
 import exitCode255 from './exit-code-255.js';
 import exitCodeApp from './exit-code-app.js';
 import exitCodeSignal from './exit-code-signal.js';
+import imagePullBackOff from './image-pull-back-off.js';
 import oomKilled from './oom-killed.js';
 
 /** Every rule kdiag runs, sorted by id. A test checks that each file in rules/ is listed here. */
@@ -31,6 +32,7 @@ export const rules: readonly Rule[] = [
   exitCode255,
   exitCodeApp,
   exitCodeSignal,
+  imagePullBackOff,
   oomKilled,
 ];
 

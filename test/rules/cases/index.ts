@@ -1,5 +1,6 @@
 import type { RuleCase } from '../case.js';
+import { clusterCases } from './cluster.js';
 import { exitCases } from './exit-codes.js';
 
 /** Every table-driven rule case; each file in this folder contributes one table. */
-export const allCases: RuleCase[] = [...exitCases];
+export const allCases: RuleCase[] = [...exitCases, ...clusterCases];
