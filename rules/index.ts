@@ -15,6 +15,7 @@ import exitCodeApp from './exit-code-app.js';
 import exitCodeSignal from './exit-code-signal.js';
 import imagePullBackOff from './image-pull-back-off.js';
 import oomKilled from './oom-killed.js';
+import podPending from './pod-pending.js';
 
 /** Every rule kdiag runs, sorted by id. A test checks that each file in rules/ is listed here. */
 export const rules: readonly Rule[] = [
@@ -34,6 +35,7 @@ export const rules: readonly Rule[] = [
   exitCodeSignal,
   imagePullBackOff,
   oomKilled,
+  podPending,
 ];
 
 /** The rule with this id, if any. */

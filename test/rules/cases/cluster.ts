@@ -59,4 +59,96 @@ export const clusterCases: RuleCase[] = [
     rule: 'image-pull-back-off',
     expect: [],
   },
+  {
+    name: 'the image-pull rule leaves pods that are Pending for other reasons alone',
+    fixture: 'pending-insufficient-cpu.json',
+    rule: 'image-pull-back-off',
+    expect: [],
+  },
+
+  // ------------------------------------------------------------------ pod-pending
+  {
+    name: 'Insufficient cpu on the workers (next to the control-plane taint) is insufficient-resources: critical after 14 minutes, a warning at 40 seconds',
+    fixture: 'pending-insufficient-cpu.json',
+    rule: 'pod-pending',
+    expect: [
+      { object: 'Pod/analytics/reporting-api-6f8d9c7b5-w9v4r', severity: 'critical', cause: 'insufficient-resources' },
+      { object: 'Pod/analytics/reporting-api-6f8d9c7b5-k7m2x', severity: 'warning', cause: 'insufficient-resources' },
+    ],
+  },
+  {
+    name: 'one GPU node short of nvidia.com/gpu outweighs four nodes the selector excludes by design: insufficient-resources',
+    fixture: 'pending-gpu-insufficient.json',
+    rule: 'pod-pending',
+    expect: [{ object: 'Pod/ml/train-resnet50-x7k2q', severity: 'critical', cause: 'insufficient-resources' }],
+  },
+  {
+    name: 'a pod that selects a tainted pool without tolerating the taint is untolerated-taint, though more nodes fail its selector',
+    fixture: 'pending-untolerated-taint.json',
+    rule: 'pod-pending',
+    expect: [{ object: 'Pod/ml/embedding-server-55c8d9f6b-2hfcz', severity: 'critical', cause: 'untolerated-taint' }],
+  },
+  {
+    name: 'a node selector no node matches is node-affinity',
+    fixture: 'pending-node-affinity.json',
+    rule: 'pod-pending',
+    expect: [{ object: 'Pod/prod/ledger-sync-7b6f9d4c8-jq9xl', severity: 'critical', cause: 'node-affinity' }],
+  },
+  {
+    name: 'more replicas than nodes under required anti-affinity is pod-anti-affinity',
+    fixture: 'pending-anti-affinity.json',
+    rule: 'pod-pending',
+    expect: [{ object: 'Pod/prod/checkout-69d8b7c5f-8xk4d', severity: 'critical', cause: 'pod-anti-affinity' }],
+  },
+  {
+    name: '"pod has unbound immediate PersistentVolumeClaims" without a node count is unbound-pvc',
+    fixture: 'pending-unbound-pvc.json',
+    rule: 'pod-pending',
+    expect: [{ object: 'Pod/data/postgres-0', severity: 'critical', cause: 'unbound-pvc' }],
+  },
+  {
+    name: '"no nodes available to schedule pods" is no-nodes',
+    fixture: 'pending-no-nodes.json',
+    rule: 'pod-pending',
+    expect: [{ object: 'Pod/default/hello-7d4c9f8b6-zt5bn', severity: 'critical', cause: 'no-nodes' }],
+  },
+  {
+    name: 'scheduling gates are waiting by design: a warning after 40 minutes, info at 30 seconds',
+    fixture: 'pending-scheduling-gated.json',
+    rule: 'pod-pending',
+    expect: [
+      { object: 'Pod/team-a/sample-pod-a', severity: 'warning', cause: 'scheduling-gated' },
+      { object: 'Pod/team-a/sample-pod-b', severity: 'info', cause: 'scheduling-gated' },
+    ],
+  },
+  {
+    name: '"node(s) were unschedulable" on every node is unschedulable-node',
+    fixture: 'pending-cordoned-nodes.json',
+    rule: 'pod-pending',
+    expect: [{ object: 'Pod/prod/api-6b9f8d7c5-w2dfl', severity: 'critical', cause: 'unschedulable-node' }],
+  },
+  {
+    name: 'scheduled pods that do not start are critical when stuck, a warning while still pulling or young with warnings, info when young and quiet; pods in image-pull, crash-loop or config errors are left to those rules',
+    fixture: 'pending-container-creating.json',
+    rule: 'pod-pending',
+    expect: [
+      { object: 'Pod/prod/web-7f6c5d9b8-sx4mt', severity: 'critical', cause: 'other' },
+      { object: 'Pod/prod/orders-migrate-2-6-0-hk8vz', severity: 'critical', cause: 'other' },
+      { object: 'Pod/prod/worker-6d5c8b7f9-9nq2c', severity: 'warning', cause: 'other' },
+      { object: 'Pod/prod/reco-9b7d5c8f6-dv5sx', severity: 'warning', cause: 'other' },
+      { object: 'Pod/prod/api-58b9c7d6f-4gq7p', severity: 'info', cause: 'other' },
+    ],
+  },
+  {
+    name: 'a pod waiting on its init container\'s image pull belongs to image-pull-back-off, not to pod-pending',
+    fixture: 'image-pull-rate-limited.json',
+    rule: 'pod-pending',
+    expect: [],
+  },
+  {
+    name: 'running, finished and never-pending pods stay quiet',
+    fixture: QUIET,
+    rule: 'pod-pending',
+    expect: [],
+  },
 ];
