@@ -14,6 +14,7 @@ import exitCode255 from './exit-code-255.js';
 import exitCodeApp from './exit-code-app.js';
 import exitCodeSignal from './exit-code-signal.js';
 import imagePullBackOff from './image-pull-back-off.js';
+import nodeNotReady from './node-not-ready.js';
 import oomKilled from './oom-killed.js';
 import podPending from './pod-pending.js';
 
@@ -34,6 +35,7 @@ export const rules: readonly Rule[] = [
   exitCodeApp,
   exitCodeSignal,
   imagePullBackOff,
+  nodeNotReady,
   oomKilled,
   podPending,
 ];

@@ -66,6 +66,77 @@ export const clusterCases: RuleCase[] = [
     expect: [],
   },
 
+  // ------------------------------------------------------------------ node-not-ready
+  {
+    name: 'a node whose kubelet stopped posting status is unreachable and affects every pod on it, Terminating and DaemonSet pods included',
+    fixture: 'node-not-ready-unknown.json',
+    rule: 'node-not-ready',
+    expect: [
+      {
+        object: 'Node//ip-10-0-2-17.eu-west-1.compute.internal',
+        severity: 'critical',
+        cause: 'unreachable',
+        affected: [
+          'Pod/prod/web-6b8f7c9d54-h7l4z',
+          'Pod/prod/postgres-1',
+          'Pod/kube-system/aws-node-x8k2p',
+          'Pod/kube-system/kube-proxy-7dqzn',
+          'Pod/monitoring/node-exporter-b5tlw',
+        ],
+      },
+    ],
+  },
+  {
+    name: 'a node stuck without its network plugin is critical, a node that joined a minute ago and waits for it is a warning',
+    fixture: 'node-not-ready-cni.json',
+    rule: 'node-not-ready',
+    expect: [
+      {
+        object: 'Node//ip-10-0-3-41.eu-west-1.compute.internal',
+        severity: 'critical',
+        cause: 'network-plugin',
+        affected: ['Pod/kube-system/calico-node-q9wx4', 'Pod/kube-system/kube-proxy-8ptzr', 'Pod/shop/cart-7b8c9d6f5-h2x4v'],
+      },
+      {
+        object: 'Node//ip-10-0-3-77.eu-west-1.compute.internal',
+        severity: 'warning',
+        cause: 'network-plugin',
+        affected: ['Pod/kube-system/calico-node-z7ckh', 'Pod/kube-system/kube-proxy-m5r8d'],
+      },
+    ],
+  },
+  {
+    name: 'PLEG not healthy is a container-runtime problem; any other Ready=False message (a node shutting down) is the kubelet\'s',
+    fixture: 'node-not-ready-pleg.json',
+    rule: 'node-not-ready',
+    expect: [
+      {
+        object: 'Node//ip-10-0-4-12.eu-west-1.compute.internal',
+        severity: 'critical',
+        cause: 'container-runtime',
+        affected: ['Pod/batch/etl-worker-9c8b7d6f5-6vzkq', 'Pod/batch/etl-worker-9c8b7d6f5-lrt8m', 'Pod/kube-system/aws-node-2nqfb'],
+      },
+      {
+        object: 'Node//ip-10-0-4-30.eu-west-1.compute.internal',
+        severity: 'critical',
+        cause: 'kubelet',
+        affected: ['Pod/batch/etl-worker-9c8b7d6f5-xw2hs', 'Pod/kube-system/aws-node-k9dmw'],
+      },
+    ],
+  },
+  {
+    name: 'Ready nodes stay quiet, a cordoned one and a three-day-old one included',
+    fixture: QUIET,
+    rule: 'node-not-ready',
+    expect: [],
+  },
+  {
+    name: 'cordoned nodes that are Ready are not NotReady',
+    fixture: 'pending-cordoned-nodes.json',
+    rule: 'node-not-ready',
+    expect: [],
+  },
+
   // ------------------------------------------------------------------ pod-pending
   {
     name: 'Insufficient cpu on the workers (next to the control-plane taint) is insufficient-resources: critical after 14 minutes, a warning at 40 seconds',
@@ -137,6 +208,15 @@ export const clusterCases: RuleCase[] = [
       { object: 'Pod/prod/worker-6d5c8b7f9-9nq2c', severity: 'warning', cause: 'other' },
       { object: 'Pod/prod/reco-9b7d5c8f6-dv5sx', severity: 'warning', cause: 'other' },
       { object: 'Pod/prod/api-58b9c7d6f-4gq7p', severity: 'info', cause: 'other' },
+    ],
+  },
+  {
+    name: 'a pod stuck on a node without its network plugin is reported (node-not-ready folds it), a DaemonSet pod in an init crash loop is not',
+    fixture: 'node-not-ready-cni.json',
+    rule: 'pod-pending',
+    expect: [
+      { object: 'Pod/shop/cart-7b8c9d6f5-h2x4v', severity: 'critical', cause: 'other' },
+      { object: 'Pod/kube-system/calico-node-z7ckh', severity: 'info', cause: 'other' },
     ],
   },
   {
