@@ -13,6 +13,7 @@ import exitCode143 from './exit-code-143.js';
 import exitCode255 from './exit-code-255.js';
 import exitCodeApp from './exit-code-app.js';
 import exitCodeSignal from './exit-code-signal.js';
+import forbidden from './forbidden.js';
 import imagePullBackOff from './image-pull-back-off.js';
 import nodeNotReady from './node-not-ready.js';
 import oomKilled from './oom-killed.js';
@@ -34,6 +35,7 @@ export const rules: readonly Rule[] = [
   exitCode255,
   exitCodeApp,
   exitCodeSignal,
+  forbidden,
   imagePullBackOff,
   nodeNotReady,
   oomKilled,

@@ -231,4 +231,54 @@ export const clusterCases: RuleCase[] = [
     rule: 'pod-pending',
     expect: [],
   },
+
+  // ------------------------------------------------------------------ forbidden
+  {
+    name: 'refused reads of nodes (one per node, merged) and events are warnings with cause rbac',
+    fixture: 'forbidden-nodes-and-events.json',
+    rule: 'forbidden',
+    expect: [
+      { object: 'Access//nodes', severity: 'warning', cause: 'rbac' },
+      { object: 'Access/prod/events', severity: 'warning', cause: 'rbac' },
+    ],
+  },
+  {
+    name: 'a refused pod list is critical; a ReplicaSet list that failed with 500 is a read-failed warning',
+    fixture: 'forbidden-pods.json',
+    rule: 'forbidden',
+    expect: [
+      { object: 'Access/payments/pods', severity: 'critical', cause: 'rbac' },
+      { object: 'Access/payments/replicasets', severity: 'warning', cause: 'read-failed' },
+    ],
+  },
+  {
+    name: 'a ReplicaSet refused by its ResourceQuota is quota; the old ReplicaSet\'s refusal, now scaled to 0, is not reported',
+    fixture: 'forbidden-quota-failedcreate.json',
+    rule: 'forbidden',
+    expect: [{ object: 'ReplicaSet/shop/web-5f6d7c8b9', severity: 'warning', cause: 'quota' }],
+  },
+  {
+    name: 'a Job whose pods violate the namespace\'s PodSecurity level is pod-security',
+    fixture: 'forbidden-pod-security-job.json',
+    rule: 'forbidden',
+    expect: [{ object: 'Job/etl/db-migrate', cause: 'pod-security' }],
+  },
+  {
+    name: 'a pod template naming a service account that does not exist is admission',
+    fixture: 'forbidden-service-account.json',
+    rule: 'forbidden',
+    expect: [{ object: 'ReplicaSet/prod/builder-6d5f8c7b9', cause: 'admission' }],
+  },
+  {
+    name: 'a CronJob whose controller may not create Jobs is rbac, one finding for all its refused runs',
+    fixture: 'forbidden-cronjob-rbac.json',
+    rule: 'forbidden',
+    expect: [{ object: 'CronJob/prod/db-backup', cause: 'rbac' }],
+  },
+  {
+    name: 'no access errors and only a stale quota refusal: nothing forbidden',
+    fixture: QUIET,
+    rule: 'forbidden',
+    expect: [],
+  },
 ];
