@@ -170,6 +170,11 @@ describe('kdiag pod and kdiag namespace against a live API server', () => {
     expectOneLineError(result, 2, /"web-7d9f8c6b5-abcdf" not found in namespace prod; did you mean: .*web-7d9f8c6b5-abcde/);
   });
 
+  it('a namespace that does not exist exits 2 with near names, not "no problems"', async () => {
+    const result = await kdiag('namespace', 'prd');
+    expectOneLineError(result, 2, /namespace "prd" not found; did you mean: prod/);
+  });
+
   it('an unknown --context exits 2 in one line', async () => {
     const result = await kdiag('namespace', '--context', 'nope');
     expectOneLineError(result, 2, /context "nope" not found in the kubeconfig \(known: kdiag-token, kdiag-cert, kdiag-revoked\)/);

@@ -1,11 +1,11 @@
 import type { Pod } from '../model/k8s.js';
 import { OWNER_KINDS } from '../model/k8s.js';
-import { ClusterError } from '../model/errors.js';
+import { ClusterError, NotFoundError } from '../model/errors.js';
 import { controllerOf } from '../model/snapshot-index.js';
 import type { AccessError, LogTail, Scope, Snapshot } from '../model/snapshot.js';
 import { emptySnapshot } from '../model/snapshot.js';
 import { projectEvent, projectNode, projectPod, projectWorkload } from '../snapshot/project.js';
-import { narrow, podNotFound, selectPods } from '../snapshot/select.js';
+import { narrow, nearNames, podNotFound, selectPods } from '../snapshot/select.js';
 import { ApiStatusError, KubeHttp } from './http.js';
 
 /**
@@ -298,8 +298,34 @@ export async function fetchNamespace(http: KubeHttp, namespace: string | null, c
   const scope: Scope = namespace ? { kind: 'Namespace', namespace, name: null } : { kind: 'Cluster', namespace: null, name: null };
   const fetch = new Fetch(http, scope, context, options);
   const [pods] = await Promise.all([fetch.readPods(namespace), fetch.readEvents(namespace), fetch.readWorkloads(namespace)]);
+  const { snapshot } = fetch;
+  if (namespace && snapshot.pods.length === 0 && snapshot.events.length === 0 && snapshot.owners.length === 0 && snapshot.accessErrors.length === 0) {
+    // The API lists nothing for a namespace that does not exist: say so rather than "no problems".
+    await assertNamespaceExists(http, namespace);
+  }
   await Promise.all([fetch.readNodes(pods), fetch.readLogs(pods)]);
-  return fetch.snapshot;
+  return snapshot;
+}
+
+/** NotFoundError (with near names, when namespaces may be listed) for a namespace that does not exist. */
+async function assertNamespaceExists(http: KubeHttp, namespace: string): Promise<void> {
+  try {
+    await http.getJson(`/api/v1/namespaces/${namespace}`);
+    return;
+  } catch (error) {
+    if (!(error instanceof ApiStatusError)) throw error;
+    // 403: kdiag may not read Namespace objects; an empty namespace is then the honest answer.
+    if (error.status !== 404) return;
+  }
+  let names: string[] = [];
+  try {
+    const list = await http.getJson('/api/v1/namespaces');
+    if (isObj(list) && Array.isArray(list.items)) names = list.items.map((item) => (isObj(item) && isObj(item.metadata) ? String(item.metadata.name) : '')).filter(Boolean);
+  } catch (error) {
+    if (!(error instanceof ApiStatusError)) throw error;
+  }
+  const near = nearNames(namespace, names);
+  throw new NotFoundError(`namespace "${namespace}" not found${near.length ? `; did you mean: ${near.join(', ')}?` : ''}`, near);
 }
 
 /**
