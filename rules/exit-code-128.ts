@@ -48,6 +48,7 @@ const rule: Rule = {
             { description: cause === 'entrypoint-not-executable' ? 'Make the entrypoint executable in the image (RUN chmod +x ...)' : 'Fix the command path in the pod spec or the ENTRYPOINT in the image' },
           ],
           confidence: c.terminated.reason === 'StartError' || cause ? 0.9 : 0.7,
+          noLogs: c.terminated.reason === 'StartError',
           ...(cause ? { cause } : {}),
         };
       },

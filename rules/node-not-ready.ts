@@ -100,7 +100,14 @@ const rule: Rule = {
 
       const since = notReadyFor !== undefined ? ` for ${age(notReadyFor)}` : '';
       const heartbeatText = heartbeat !== undefined ? `its last heartbeat was ${age(heartbeat)} before the snapshot` : 'no heartbeat time is recorded';
-      const podText = pods.length ? ` The ${pods.length} pod${pods.length > 1 ? 's' : ''} on it ${why === 'unreachable' ? 'are not being looked after: their status is stale, and after the eviction timeout they are evicted (StatefulSet pods stay Terminating until the node is deleted or marked out-of-service)' : 'cannot start new containers or are being evicted'}.` : '';
+      const one = pods.length === 1;
+      const podText = pods.length
+        ? ` ${one ? 'The pod on it is' : `The ${pods.length} pods on it are`} ${
+            why === 'unreachable'
+              ? `not being looked after: ${one ? 'its' : 'their'} status is stale, and after the eviction timeout ${one ? 'it is' : 'they are'} evicted (StatefulSet pods stay Terminating until the node is deleted or marked out-of-service)`
+              : `not getting new containers, or ${one ? 'is' : 'are'} being evicted`
+          }.`
+        : '';
       const explanations: Record<NodeCause, string> = {
         unreachable: `The kubelet on ${name} stopped posting node status (${heartbeatText}), so the node controller set Ready=Unknown and tainted the node unreachable. The machine is down, cut off from the API server, or its kubelet has died.${podText}`,
         'network-plugin': `The kubelet on ${name} reports its network is not ready: the CNI plugin has not initialised (its DaemonSet pod is not running on the node, or it has no configuration in /etc/cni/net.d). No pod sandbox can be created until it does.${podText}`,

@@ -26,6 +26,8 @@ export interface TerminationVerdict {
   evidence?: string[];
   confidence?: number;
   cause?: string;
+  /** Leave out the "read the previous log" step: the process never ran, so there is no log. */
+  noLogs?: boolean;
 }
 
 /**
@@ -105,7 +107,7 @@ export function terminationFindings(
         object: podRef(c.pod, container),
         evidence,
         explanation: v.explanation,
-        remediation: [readLogsStep(c.view), ...v.remediation],
+        remediation: v.noLogs ? v.remediation : [readLogsStep(c.view), ...v.remediation],
         confidence: v.confidence ?? 0.9,
         exitCode: c.terminated.exitCode,
       };

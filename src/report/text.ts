@@ -47,6 +47,8 @@ function affectedLine(d: Diagnosis, verbose: boolean): string | undefined {
     const where = `pod ${d.object.name}${d.object.container ? `, container ${d.object.container}` : ''}`;
     return owner ? `${owner} · ${where}` : where;
   }
+  // An access diagnosis names what could not be read in its title; there is no object to show.
+  if (d.object.kind === 'Access') return undefined;
   if (d.object.kind !== 'Pod') {
     const head = `${d.object.kind} ${d.object.name}${d.object.namespace ? ` (namespace ${d.object.namespace})` : ''}`;
     if (pods.length === 0) return head;
