@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -268,5 +268,29 @@ describe('kdiag rules and --help', () => {
     for (const command of ['pod <name>', 'namespace [ns]', 'snapshot [ns]', 'explain <topic>', 'rules']) expect(run.stdout).toContain(command);
     expect(run.stdout).toContain('Exit codes:');
     for (const code of ['0 ', '1 ', '2 ', '3 ', '4 ', '130 ']) expect(run.stdout).toMatch(new RegExp(`^ {2}${code}`, 'm'));
+  });
+});
+
+describe('bad flags', () => {
+  it.each([
+    [['namespace', '-o', 'yaml', '--snapshot', DEMO], /Invalid values: Argument: output, Given: "yaml"/],
+    [['namespace', '--fail-on', 'bogus', '--snapshot', DEMO], /Argument: fail-on, Given: "bogus"/],
+    [['namespace', '--bogus', '--snapshot', DEMO], /Unknown argument: bogus/],
+    [[], /name a command/],
+  ])('kdiag %j exits 2 with one line and runs nothing', async (args, message) => {
+    const run = await kdiag(args);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe(''); // the command did not run
+    expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr).toMatch(/^kdiag: .*\(see kdiag --help\)\n$/);
+  });
+});
+
+describe('a reader that goes away', () => {
+  it('keeps the exit code and prints no EPIPE error when stdout closes early (kdiag rules | true)', () => {
+    const run = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" rules | true; echo "exit=\${PIPESTATUS[0]}" >&2`], { cwd: ROOT, env: env(), encoding: 'utf8' });
+    expect(run.stderr).not.toMatch(/EPIPE|    at /);
+    expect(run.stderr.trim()).toBe('exit=0');
   });
 });

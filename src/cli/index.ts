@@ -65,6 +65,13 @@ export async function main(argv: string[]): Promise<number> {
   let debug = argv.includes('--debug');
   let exitCode: number = EXIT.OK;
   let failure: unknown;
+  // yargs reports a validation failure through .fail() and then still runs the command's handler
+  // when exitProcess is off: a handler must not run once the arguments were refused.
+  const unlessFailed =
+    <A>(handler: (args: A) => Promise<void>) =>
+    async (args: A): Promise<void> => {
+      if (failure === undefined) await handler(args);
+    };
   const parser = yargs(joinDashValues(argv))
     .scriptName('kdiag')
     // A repeated flag means its last value, as in kubectl (not an array: -n a -n b would read "a,b").
@@ -82,10 +89,10 @@ export async function main(argv: string[]): Promise<number> {
           .example('$0 pod web-7d9f8c6b5-abcde -n prod', 'Diagnose one pod')
           .example('$0 pod web -n prod', 'Diagnose every pod of deployment/web')
           .example('$0 pod web --snapshot prod.json', 'Replay a recorded snapshot, no cluster needed'),
-      async (args) => {
+      unlessFailed(async (args) => {
         const { runDiagnose } = await import('./commands/diagnose.js');
         exitCode = await runDiagnose({ ...(args as unknown as GlobalArgs), mode: 'pod' });
-      },
+      }),
     )
     .command(
       ['namespace [ns]', 'ns [ns]'],
@@ -96,10 +103,10 @@ export async function main(argv: string[]): Promise<number> {
           .example('$0 namespace prod', 'Sweep namespace prod')
           .example('$0 ns prod --fail-on warning -o json', 'Gate a deploy in CI')
           .example('kubectl get pods,events -n prod -o json | $0 ns --snapshot -', 'Diagnose kubectl output offline'),
-      async (args) => {
+      unlessFailed(async (args) => {
         const { runDiagnose } = await import('./commands/diagnose.js');
         exitCode = await runDiagnose({ ...(args as unknown as GlobalArgs), mode: 'namespace' });
-      },
+      }),
     )
     .command(
       'snapshot [ns]',
@@ -111,10 +118,10 @@ export async function main(argv: string[]): Promise<number> {
           .option('force', { type: 'boolean', default: false, describe: 'Overwrite an existing file' })
           .example('$0 snapshot prod --output-file prod.json', 'Record namespace prod')
           .example('$0 namespace --snapshot prod.json', 'Replay it later, anywhere'),
-      async (args) => {
+      unlessFailed(async (args) => {
         const { runSnapshot } = await import('./commands/snapshot.js');
         exitCode = await runSnapshot(args as unknown as GlobalArgs);
-      },
+      }),
     )
     .command(
       'explain <topic>',
@@ -125,21 +132,21 @@ export async function main(argv: string[]): Promise<number> {
           .example('$0 explain 137', 'SIGKILL: OOM kill or a liveness-probe kill?')
           .example('$0 explain CrashLoopBackOff', 'What the reason means and what to do')
           .example('$0 explain oom-killed', 'How the rule detects it'),
-      async (args) => {
+      unlessFailed(async (args) => {
         const { runExplain } = await import('./commands/explain.js');
         exitCode = runExplain(String(args.topic), args.output as 'text' | 'json');
-      },
+      }),
     )
     .command(
       'rules',
       'List every diagnosis rule (id, severity, title)',
       (y) => y.example('$0 rules -o json', 'The catalog as JSON'),
-      async (args) => {
+      unlessFailed(async (args) => {
         const { runRules } = await import('./commands/rules.js');
         exitCode = runRules(args.output as 'text' | 'json');
-      },
+      }),
     )
-    .demandCommand(1, 'name a command: pod, namespace, snapshot, explain or rules (see kdiag --help)')
+    .demandCommand(1, 'name a command: pod, namespace, snapshot, explain or rules')
     .recommendCommands()
     .strict()
     .epilog(EPILOG)
@@ -150,7 +157,8 @@ export async function main(argv: string[]): Promise<number> {
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((message, error) => {
-      failure = error ?? new UsageError(message ?? 'invalid arguments');
+      // yargs messages span lines ("Invalid values:\n  Argument: ..."): one line, with the way to help.
+      failure = error ?? new UsageError(`${(message ?? 'invalid arguments').replace(/\s*\n\s*/g, ' ')} (see kdiag --help)`);
     });
 
   try {
@@ -169,9 +177,6 @@ function reportFailure(error: unknown, debug: boolean): number {
     process.stderr.write(`kdiag: ${error.message}\n`);
     if (debug && error.detail) process.stderr.write(`${error.detail}\n`);
     if (debug && error.stack) process.stderr.write(`${error.stack}\n`);
-    if (error.exitCode === EXIT.USAGE && !(error.name === 'NotFoundError')) {
-      if (/argument|option|command|flag/i.test(error.message)) process.stderr.write('Run kdiag --help for usage.\n');
-    }
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
