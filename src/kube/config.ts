@@ -46,9 +46,10 @@ function loadFile(kc: KubeConfig, file: string): void {
 
 /**
  * Load the kubeconfig the way kubectl does: --kubeconfig, else every file in KUBECONFIG merged
- * (the first file's current-context wins), else ~/.kube/config, else the in-cluster service account.
+ * (the first file's current-context wins), else ~/.kube/config, else the in-cluster service account
+ * (its files under `inClusterRoot` + /var/run/secrets/kubernetes.io/serviceaccount).
  */
-export function loadKubeConfig(options: ConfigOptions = {}, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+export function loadKubeConfig(options: ConfigOptions = {}, env: NodeJS.ProcessEnv = process.env, inClusterRoot = ''): LoadedConfig {
   const kc = new KubeConfig();
   const files = options.kubeconfig ? [options.kubeconfig] : (env.KUBECONFIG ?? '').split(path.delimiter).filter(Boolean);
   if (files.length === 0) {
@@ -65,8 +66,10 @@ export function loadKubeConfig(options: ConfigOptions = {}, env: NodeJS.ProcessE
       loadFile(next, file);
       mergeKubectlStyle(kc, next);
     }
-  } else if (env.KUBERNETES_SERVICE_HOST && existsSync(IN_CLUSTER_TOKEN)) {
-    kc.loadFromCluster();
+  } else if (env.KUBERNETES_SERVICE_HOST && existsSync(inClusterRoot + IN_CLUSTER_TOKEN)) {
+    // The pod's service account: token, CA and namespace under /var/run/secrets (the root is
+    // movable for tests); the server from KUBERNETES_SERVICE_HOST/PORT.
+    kc.loadFromCluster(inClusterRoot);
   } else {
     throw new UsageError('no kubeconfig: KUBECONFIG is unset, ~/.kube/config does not exist and kdiag is not running in a cluster (use --kubeconfig or --snapshot)');
   }
@@ -86,7 +89,7 @@ export function loadKubeConfig(options: ConfigOptions = {}, env: NodeJS.ProcessE
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new UsageError(`context "${contextName}" names cluster "${context.cluster}", which the kubeconfig does not define`);
   if (!kc.getCurrentUser() && context.user) throw new UsageError(`context "${contextName}" names user "${context.user}", which the kubeconfig does not define`);
-  return { kc, context: contextName, namespace: context.namespace || 'default', server: cluster.server };
+  return { kc, context: contextName, namespace: context.namespace?.trim() || 'default', server: cluster.server };
 }
 
 /**
