@@ -5,6 +5,7 @@ import { UsageError } from '../model/errors.js';
 import type { AccessError, LogTail, Scope, Snapshot } from '../model/snapshot.js';
 import { emptySnapshot } from '../model/snapshot.js';
 import { projectObject } from './project.js';
+import { describeItem, objectProblem } from './validate.js';
 
 /**
  * The snapshot file is a `kind: List` like `kubectl get -o json` writes, so kubectl and jq read it
@@ -115,6 +116,17 @@ function isScope(x: unknown): x is Scope {
   return isObj(x) && ['Pod', 'Namespace', 'Cluster'].includes(String(x.kind));
 }
 
+/** A list from the kdiag block, every entry converted, or a one-line error naming the first bad one. */
+function recordList<T>(value: unknown, path: string, source: string, convert: (x: unknown) => T | undefined, what: string): T[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new UsageError(`snapshot ${source}: ${path} is not a list`);
+  return value.map((entry, i) => {
+    const converted = convert(entry);
+    if (converted === undefined) throw new UsageError(`snapshot ${source}: ${path}[${i}] is not ${what}`);
+    return converted;
+  });
+}
+
 /** Parse snapshot text: JSON, or YAML (one document or several). */
 export function parseSnapshotText(text: string, source: string): unknown[] {
   const trimmed = text.trimStart();
@@ -143,15 +155,17 @@ export function snapshotFromDocuments(docs: unknown[], source: string): Snapshot
   const meta = docs.length === 1 && isObj(docs[0]) && isObj(docs[0].kdiag) ? docs[0].kdiag : undefined;
   const snapshot = emptySnapshot({ kind: 'Namespace', namespace: null, name: null }, '');
   let recognised = 0;
-  for (const item of flatten(docs)) {
+  flatten(docs).forEach((item, i) => {
+    const problem = objectProblem(item);
+    if (problem) throw new UsageError(`snapshot ${source}: ${describeItem(item, i)} ${problem}`);
     const projected = projectObject(item);
-    if (!projected) continue;
+    if (!projected) return;
     recognised++;
     if (projected.kind === 'Pod') snapshot.pods.push(projected.object);
     else if (projected.kind === 'Node') snapshot.nodes.push(projected.object);
     else if (projected.kind === 'Event') snapshot.events.push(projected.object);
     else snapshot.owners.push(projected.object);
-  }
+  });
   if (recognised === 0 && !meta) {
     throw new UsageError(`snapshot ${source} holds no Kubernetes object kdiag reads (expected a List, or Pods, Nodes, Events, workloads)`);
   }
@@ -160,10 +174,13 @@ export function snapshotFromDocuments(docs: unknown[], source: string): Snapshot
       const scope = meta.scope as unknown as Raw;
       snapshot.scope = { kind: meta.scope.kind, namespace: typeof scope.namespace === 'string' ? scope.namespace : null, name: typeof scope.name === 'string' ? scope.name : null };
     }
-    if (typeof meta.capturedAt === 'string' && Number.isFinite(Date.parse(meta.capturedAt))) snapshot.capturedAt = meta.capturedAt;
+    if (meta.capturedAt !== undefined) {
+      if (typeof meta.capturedAt !== 'string' || !Number.isFinite(Date.parse(meta.capturedAt))) throw new UsageError(`snapshot ${source}: kdiag.capturedAt is not a date`);
+      snapshot.capturedAt = meta.capturedAt;
+    }
     if (typeof meta.context === 'string') snapshot.context = meta.context;
-    if (Array.isArray(meta.logs)) snapshot.logs = meta.logs.filter(isLogTail);
-    if (Array.isArray(meta.accessErrors)) snapshot.accessErrors = meta.accessErrors.map(accessError).filter((e): e is AccessError => e !== undefined);
+    snapshot.logs = recordList(meta.logs, 'kdiag.logs', source, (x) => (isLogTail(x) ? x : undefined), 'a log tail (namespace, pod, container, lines)');
+    snapshot.accessErrors = recordList(meta.accessErrors, 'kdiag.accessErrors', source, accessError, 'an access error (resource, verb, status, message)');
   } else {
     const namespaces = new Set(snapshot.pods.map((pod) => pod.metadata.namespace));
     const only = namespaces.size === 1 ? [...namespaces][0] : undefined;
