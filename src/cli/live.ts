@@ -10,7 +10,8 @@ interface Spinner {
 }
 
 async function startSpinner(text: string, args: GlobalArgs): Promise<Spinner | undefined> {
-  if (!process.stderr.isTTY || args.debug) return undefined;
+  // A terminal that reports no width (a bare pty) would make the spinner redraw without end.
+  if (!process.stderr.isTTY || args.debug || !process.stderr.columns) return undefined;
   const { default: ora } = await import('ora');
   return ora({ text, stream: process.stderr, discardStdin: false }).start();
 }
