@@ -294,3 +294,15 @@ describe('a reader that goes away', () => {
     expect(run.stderr.trim()).toBe('exit=0');
   });
 });
+
+describe('untrusted names in error messages', () => {
+  it('neutralises control sequences in the near names it suggests', async () => {
+    const file = path.join(temp, 'hostile-names.json');
+    const hostile = { apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-\u001b]0;owned\u0007\u001b[2J', namespace: 'default' }, spec: { containers: [] }, status: {} }] };
+    writeFileSync(file, JSON.stringify(hostile));
+    const run = await kdiag(['pod', 'web', '--snapshot', file]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/did you mean: web-\^\[\]0;owned\^G\^\[\[2J\?/);
+    expect(run.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+  });
+});

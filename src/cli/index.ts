@@ -1,6 +1,7 @@
 import yargs from 'yargs';
 import type { Argv } from 'yargs';
 import { EXIT, KdiagError, UsageError } from '../model/errors.js';
+import { neutralize } from '../model/text.js';
 import { VERSION } from '../model/version.js';
 import type { GlobalArgs } from './args.js';
 
@@ -174,13 +175,14 @@ export async function main(argv: string[]): Promise<number> {
 /** One line on stderr (more with --debug) and the error's exit code. */
 function reportFailure(error: unknown, debug: boolean): number {
   if (error instanceof KdiagError) {
-    process.stderr.write(`kdiag: ${error.message}\n`);
+    // Messages can quote names from a snapshot file or the cluster: untrusted text.
+    process.stderr.write(`kdiag: ${neutralize(error.message)}\n`);
     if (debug && error.detail) process.stderr.write(`${error.detail}\n`);
     if (debug && error.stack) process.stderr.write(`${error.stack}\n`);
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`kdiag: internal error: ${message.split('\n')[0]} (run with --debug for details)\n`);
+  process.stderr.write(`kdiag: internal error: ${neutralize(message.split('\n')[0] ?? '')} (run with --debug for details)\n`);
   if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   return EXIT.INTERNAL;
 }
