@@ -59,6 +59,8 @@ export interface Faults {
   forbidden?: (string | RequestMatch)[];
   /** Delay every answer by this many milliseconds. */
   latencyMs?: number;
+  /** Delay the answers to matching requests by this many milliseconds (after latencyMs). */
+  delays?: { ms: number; match?: RequestMatch }[];
   /** 429 / 5xx answers for the first N matching requests. */
   errors?: ErrorFault[];
   /** Never answer matching requests (true = all); the connection stays open until the client gives up. */
@@ -84,6 +86,8 @@ export interface LoggedRequest {
   user?: string;
   accept?: string;
   fault?: 'stall' | 'reset';
+  /** When the request arrived, in epoch milliseconds (monotonic: performance.timeOrigin + performance.now()). */
+  at: number;
 }
 
 export interface ApiServerOptions {
@@ -811,7 +815,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');
-    const entry: LoggedRequest = { method: req.method ?? '?', path: url.pathname, query: Object.fromEntries(url.searchParams), status: 0 };
+    const entry: LoggedRequest = { method: req.method ?? '?', path: url.pathname, query: Object.fromEntries(url.searchParams), status: 0, at: performance.timeOrigin + performance.now() };
     if (req.headers.accept) entry.accept = req.headers.accept;
     requests.push(entry);
     const request = parseRequest(url);
@@ -832,6 +836,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       return send(res, entry, 405, status(405, 'MethodNotAllowed', `the test API server is read-only: ${req.method} is not allowed`));
     }
     if (faults.latencyMs) await sleep(faults.latencyMs);
+    for (const delay of faults.delays ?? []) if (matches(delay.match, request)) await sleep(delay.ms);
     if (closed) return;
     for (const fault of faults.errors ?? []) {
       if (matches(fault.match, request) && take(fault, fault.count)) {
