@@ -14,7 +14,7 @@ const EPILOG = `Exit codes:
   0    nothing at or above --fail-on
   1    diagnoses at or above --fail-on (default: critical)
   2    usage or input error: bad flag, kubeconfig, unknown context, unreadable snapshot, not found
-  3    cluster unreachable, unauthorized (401) or timed out
+  3    cluster unreachable, unauthorized (401), timed out, or failing (5xx) to give the pods
   4    internal error (a bug in kdiag)
   130  interrupted (Ctrl-C)
 

@@ -1,6 +1,7 @@
 import type { Pod } from '../model/k8s.js';
 import { OWNER_KINDS } from '../model/k8s.js';
 import { ClusterError, NotFoundError } from '../model/errors.js';
+import { firstLine, neutralize } from '../model/text.js';
 import { controllerOf } from '../model/snapshot-index.js';
 import type { AccessError, LogTail, Scope, Snapshot } from '../model/snapshot.js';
 import { emptySnapshot } from '../model/snapshot.js';
@@ -75,6 +76,14 @@ function envValues(raw: Raw): string[] {
   return values;
 }
 
+/** The API server kept failing a read kdiag cannot do without, after the client's retries: exit 3, one line. */
+function unavailable(server: string, verb: string, namespace: string | null, name: string | null, error: ApiStatusError): ClusterError {
+  const what = `${verb} pods${name ? ` "${name}"` : ''}${namespace ? ` in namespace ${namespace}` : ''}`;
+  const status = `${error.status}${error.reason ? ` ${error.reason}` : ''}`;
+  const said = neutralize(firstLine(error.message), 200);
+  return new ClusterError(`the API server at ${server} answered ${status} to ${what}, even after retries${said ? `: ${said}` : ''}`);
+}
+
 /** A fetch in progress: the snapshot it fills and the access errors it meets. */
 class Fetch {
   readonly snapshot: Snapshot;
@@ -93,13 +102,16 @@ class Fetch {
 
   /**
    * Run a read; a refusal or failure of the API (403, 404, 5xx after retries) becomes an access
-   * error. Unreachable server, 401 and timeouts still end the run (ClusterError).
+   * error. Unreachable server, 401, timeouts, and 5xx / 429 on the pods still end the run (ClusterError).
    */
   async guard<T>(resource: string, verb: string, namespace: string | null, name: string | null, read: () => Promise<T>): Promise<T | undefined> {
     try {
       return await read();
     } catch (error) {
       if (!(error instanceof ApiStatusError)) throw error;
+      // Without the pods there is nothing to diagnose: a server that keeps failing (5xx, 429) on
+      // them is an unavailable cluster (exit 3), not a report. A refusal (403) still is a report.
+      if (resource === 'pods' && (error.status >= 500 || error.status === 429)) throw unavailable(this.http.server, verb, namespace, name, error);
       const accessError: AccessError = { resource, verb, namespace, status: error.status, message: error.message };
       if (name) accessError.name = name;
       this.refused(accessError);

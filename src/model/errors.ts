@@ -6,7 +6,7 @@ export const EXIT = {
   FINDINGS: 1,
   /** Usage or input error: bad flag, kubeconfig, unknown context, unreadable snapshot, not found. */
   USAGE: 2,
-  /** Cluster unreachable, unauthorized or timed out. */
+  /** Cluster unreachable, unauthorized, timed out, or failing (5xx) on the pods read. */
   CLUSTER: 3,
   /** A bug in kdiag itself. */
   INTERNAL: 4,
