@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ClusterError } from '../model/errors.js';
+import { firstLine, neutralize } from '../model/text.js';
 import { VERSION } from '../model/version.js';
 
 /**
@@ -69,8 +70,7 @@ export class KubeHttp {
       try {
         await this.kc.applyToHTTPSOptions(opts);
       } catch (error) {
-        const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-        throw new ClusterError(`cannot get credentials for context "${this.kc.getCurrentContext()}": ${message}`);
+        throw credentialError(error, this.kc);
       }
       const cluster = this.kc.getCurrentCluster();
       if (!cluster?.proxyUrl) {
@@ -168,6 +168,24 @@ function retryDelay(error: unknown, attempt: number): number | undefined {
   }
   if (error instanceof TransientError) return backoff;
   return undefined;
+}
+
+/**
+ * Why the credentials could not be had, in one line. For an exec credential plugin (client-node
+ * rejects with the plugin's stderr, or with JSON.parse's error on what it printed), name the plugin
+ * and never quote its stdout: that is where the token is.
+ */
+function credentialError(error: unknown, kc: KubeConfig): ClusterError {
+  const context = kc.getCurrentContext();
+  const message = error instanceof Error ? error.message : String(error);
+  const exec = (kc.getCurrentUser()?.exec ?? undefined) as { command?: unknown } | undefined;
+  if (!exec) return new ClusterError(`cannot get credentials for context "${context}": ${neutralize(firstLine(message))}`);
+  const plugin = `the exec credential plugin "${neutralize(String(exec.command ?? ''), 200)}" of context "${context}"`;
+  if (error instanceof SyntaxError) return new ClusterError(`${plugin} printed something that is not an ExecCredential (not JSON)`);
+  const code = (error as { code?: unknown }).code;
+  if (code === 'ENOENT' || code === 'EACCES') return new ClusterError(`${plugin} could not be run: ${code === 'ENOENT' ? 'no such command' : 'permission denied'}`);
+  const said = neutralize(firstLine(message));
+  return new ClusterError(`${plugin} failed: ${said || 'it exited without a credential and wrote nothing on stderr'}`);
 }
 
 /** A connection that broke mid-way; worth another try. */
