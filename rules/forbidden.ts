@@ -2,7 +2,7 @@ import type { KubeEvent } from '../src/model/k8s.js';
 import type { Finding, RemediationStep, Rule } from '../src/model/finding.js';
 import type { SnapshotIndex } from '../src/model/snapshot-index.js';
 import type { AccessError } from '../src/model/snapshot.js';
-import { eventEvidence, msSince } from '../src/model/pod.js';
+import { eventEvidence, hasAllPods, msSince, templateTarget } from '../src/model/pod.js';
 import { controllerOf } from '../src/model/snapshot-index.js';
 import { age, firstLine, shellQuote } from '../src/model/text.js';
 
@@ -135,24 +135,6 @@ function admissionCause(message: string): ForbiddenCause | undefined {
   return undefined;
 }
 
-/** A workload whose controller has created all the pods it wants: a FailedCreate about it is history. */
-function satisfied(index: SnapshotIndex, kind: string, namespace: string | undefined, name: string): boolean {
-  const workload = index.workload(kind, namespace, name);
-  if (!workload) return false;
-  const { spec, status } = workload;
-  if (kind === 'ReplicaSet' || kind === 'StatefulSet') return spec?.replicas !== undefined && (status?.replicas ?? 0) >= spec.replicas;
-  if (kind === 'DaemonSet') return status?.desiredNumberScheduled !== undefined && (status.currentNumberScheduled ?? 0) >= status.desiredNumberScheduled;
-  if (kind === 'Job') return !!status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True') || (status?.active ?? 0) >= (spec?.parallelism ?? 1);
-  return false;
-}
-
-/** `deployment/web` for a ReplicaSet the snapshot shows is owned by Deployment web; else the object itself. */
-function editTarget(index: SnapshotIndex, kind: string, namespace: string | undefined, name: string): string {
-  const owner = controllerOf(index.workload(kind, namespace, name)?.metadata.ownerReferences);
-  if (owner && kind === 'ReplicaSet' && owner.kind === 'Deployment') return `deployment/${owner.name}`;
-  return `${kind.toLowerCase()}/${name}`;
-}
-
 function eventVerdict(
   index: SnapshotIndex,
   cause: ForbiddenCause,
@@ -163,7 +145,7 @@ function eventVerdict(
 ): { what: string; explanation: string; remediation: RemediationStep[] } {
   const message = event.message ?? '';
   const ns = shellQuote(namespace);
-  const target = editTarget(index, kind, namespace, name);
+  const target = templateTarget(index, kind, namespace, name);
   const edit: RemediationStep = { description: 'Change the pod template', command: `kubectl edit ${target} -n ${ns}` };
   const creates = `${kind} ${name} cannot create its pods`;
   switch (cause) {
@@ -282,7 +264,7 @@ const rule: Rule = {
       const { kind, name } = event.involvedObject;
       const namespace = event.involvedObject.namespace ?? event.metadata.namespace;
       if (!cause || !kind || !name || !namespace) continue;
-      if (satisfied(index, kind, namespace, name)) continue;
+      if (hasAllPods(index, kind, namespace, name)) continue;
       const key = `${kind}/${namespace}/${name}/${cause}`;
       const group = groups.get(key);
       if (group) group.events.push(event);

@@ -1,7 +1,7 @@
 import type { Container, ContainerStateTerminated, ContainerStatus, KubeEvent, Pod } from './k8s.js';
 import type { ObjectRef, RemediationStep, Severity } from './finding.js';
 import type { SnapshotIndex } from './snapshot-index.js';
-import { controllerOf, eventCount } from './snapshot-index.js';
+import { controllerOf, eventCount, eventTime } from './snapshot-index.js';
 import { firstLine, shellQuote } from './text.js';
 
 /** One container of a pod with its spec and status side by side. */
@@ -178,4 +178,35 @@ export function parseQuantity(quantity: string | undefined): number | undefined 
   if (!match) return undefined;
   const factor = QUANTITY_SUFFIXES[match[2] ?? ''];
   return factor === undefined ? undefined : Number(match[1]) * factor;
+}
+
+/**
+ * Whether a workload's controller has created all the pods it wants (a ReplicaSet or StatefulSet at
+ * its replica count, a DaemonSet on every node it targets, a Job complete or at its parallelism).
+ * A FailedCreate event about such a workload is history. False when the workload is not in the snapshot.
+ */
+export function hasAllPods(index: SnapshotIndex, kind: string, namespace: string | undefined, name: string): boolean {
+  const workload = index.workload(kind, namespace, name);
+  if (!workload) return false;
+  const { spec, status } = workload;
+  if (kind === 'ReplicaSet' || kind === 'StatefulSet') return spec?.replicas !== undefined && (status?.replicas ?? 0) >= spec.replicas;
+  if (kind === 'DaemonSet') return status?.desiredNumberScheduled !== undefined && (status.currentNumberScheduled ?? 0) >= status.desiredNumberScheduled;
+  if (kind === 'Job') return !!status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True') || (status?.active ?? 0) >= (spec?.parallelism ?? 1);
+  return false;
+}
+
+/**
+ * Where a workload's pod template is edited, as kubectl names it: `deployment/web` for a ReplicaSet
+ * the snapshot shows is owned by Deployment web (editing the ReplicaSet would be undone), else `kind/name`.
+ */
+export function templateTarget(index: SnapshotIndex, kind: string, namespace: string | undefined, name: string): string {
+  const owner = controllerOf(index.workload(kind, namespace, name)?.metadata.ownerReferences);
+  if (owner && kind === 'ReplicaSet' && owner.kind === 'Deployment') return `deployment/${owner.name}`;
+  return `${kind.toLowerCase()}/${name}`;
+}
+
+/** Events about a node, oldest first: the kubelet and node controllers file them in "default" or in no namespace. */
+export function nodeEvents(index: SnapshotIndex, name: string): KubeEvent[] {
+  const events = new Set([...index.eventsFor('Node', undefined, name), ...index.eventsFor('Node', 'default', name)]);
+  return [...events].sort((a, b) => eventTime(a) - eventTime(b));
 }
