@@ -13,9 +13,12 @@ import exitCode143 from './exit-code-143.js';
 import exitCode255 from './exit-code-255.js';
 import exitCodeApp from './exit-code-app.js';
 import exitCodeSignal from './exit-code-signal.js';
+import failedCreate from './failed-create.js';
 import forbidden from './forbidden.js';
 import imagePullBackOff from './image-pull-back-off.js';
 import nodeNotReady from './node-not-ready.js';
+import nodePressure from './node-pressure.js';
+import nodeUnschedulable from './node-unschedulable.js';
 import oomKilled from './oom-killed.js';
 import podPending from './pod-pending.js';
 
@@ -35,9 +38,12 @@ export const rules: readonly Rule[] = [
   exitCode255,
   exitCodeApp,
   exitCodeSignal,
+  failedCreate,
   forbidden,
   imagePullBackOff,
   nodeNotReady,
+  nodePressure,
+  nodeUnschedulable,
   oomKilled,
   podPending,
 ];

@@ -167,6 +167,16 @@ describe('diagnose', () => {
     expect(diagnosis!.logTail).toContainEqual(expect.stringContaining('^[]0;notifier: all good^G'));
   });
 
+  it('folds the forbidden finding on a workload into failed-create on the same workload, for non-pod objects too', () => {
+    const report = diagnose(loadFixture('failed-create-quota.json'), rules);
+    expect(report.diagnoses.filter((d) => d.rule === 'forbidden')).toEqual([]);
+    expect(report.diagnoses.map((d) => [d.rule, d.severity, `${d.object.kind}/${d.object.name}`, d.cause])).toEqual([
+      ['failed-create', 'critical', 'StatefulSet/db', 'quota'],
+      ['failed-create', 'warning', 'ReplicaSet/api-7d9f8c6b5', 'quota'],
+    ]);
+    for (const diagnosis of report.diagnoses) expect(diagnosis.context).toEqual([expect.stringContaining('cannot create pods')]);
+  });
+
   it('does not report a run time for a process that never started (StartError, startedAt at the Unix epoch)', () => {
     const report = diagnose(loadFixture('exit-code-128-entrypoint-permission-denied.json'), rules);
     const [diagnosis] = report.diagnoses;
