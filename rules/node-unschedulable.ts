@@ -23,7 +23,7 @@ function movable(pod: Pod): boolean {
 }
 
 /**
- * A cordoned node: spec.unschedulable is true (kubectl cordon / drain, or an upgrade or autoscaler),
+ * A cordoned node: spec.unschedulable is true (kubectl cordon / drain, or a node upgrade),
  * so the scheduler places no new pod there. The pods on it keep running, but a cordon usually comes
  * before a drain, and a forgotten one takes the node's capacity out of the cluster.
  */
@@ -32,7 +32,7 @@ const rule: Rule = {
   title: 'Node is cordoned (unschedulable)',
   severity: 'warning',
   description:
-    'A node with spec.unschedulable=true (kubectl cordon or drain, a node upgrade, an autoscaler scale-down): the node controller taints it node.kubernetes.io/unschedulable:NoSchedule and the scheduler places no new pod there. Its pods keep running until it is drained, but a cordon left behind after maintenance silently removes the node\'s capacity, and pending pods report "node(s) were unschedulable".',
+    'A node with spec.unschedulable=true (kubectl cordon or drain, a managed node-group upgrade, a maintenance tool): the node controller taints it node.kubernetes.io/unschedulable:NoSchedule and the scheduler places no new pod there. Its pods keep running until it is drained, but a cordon left behind after maintenance silently removes the node\'s capacity, and pending pods report "node(s) were unschedulable".',
   detection:
     'node.spec.unschedulable=true, the node.kubernetes.io/unschedulable taint and when it was added, autoscaler and Karpenter removal taints, NodeNotSchedulable events, and the pods in the snapshot on the node (DaemonSet, static and finished pods do not count: they do not move). A warning when a pod in scope runs there, info otherwise.',
   remediation: [
