@@ -20,6 +20,14 @@ const EPILOG = `Exit codes:
 
 kdiag only reads (GET) from the API server. It prints kubectl commands; it never runs them.`;
 
+/**
+ * `-o, --output`, declared per command: the formats differ (only `rules` writes Markdown), and a
+ * global option's choices cannot be narrowed or widened for one command.
+ */
+function outputOption<T, F extends string>(y: Argv<T>, formats: readonly [F, ...F[]]) {
+  return y.option('output', { alias: 'o', choices: formats, default: formats[0], describe: 'Output format' });
+}
+
 function clusterOptions<T>(y: Argv<T>) {
   return y
     .option('namespace', { alias: 'n', type: 'string', describe: 'Namespace (default: the kubeconfig context\'s namespace)' })
@@ -31,7 +39,7 @@ function clusterOptions<T>(y: Argv<T>) {
 }
 
 function diagnoseOptions<T>(y: Argv<T>) {
-  return clusterOptions(y)
+  return outputOption(clusterOptions(y), ['text', 'json'] as const)
     .option('snapshot', { type: 'string', describe: 'Replay a recorded snapshot or kubectl -o json|yaml output instead of reading a cluster ("-" = stdin)' })
     .option('fail-on', { choices: ['critical', 'warning', 'info', 'never'] as const, default: 'critical' as const, describe: 'Exit 1 when a diagnosis is at or above this severity' })
     .option('verbose', { type: 'boolean', default: false, describe: 'List every affected pod' });
@@ -78,7 +86,6 @@ export async function main(argv: string[]): Promise<number> {
     // A repeated flag means its last value, as in kubectl (not an array: -n a -n b would read "a,b").
     .parserConfiguration({ 'duplicate-arguments-array': false })
     .usage('kdiag: a doctor for Kubernetes workloads.\n\nUsage: $0 <command> [options]')
-    .option('output', { alias: 'o', choices: ['text', 'json'] as const, default: 'text' as const, describe: 'Output format' })
     .option('color', { type: 'boolean', describe: 'Colour the text report (default: on a TTY, unless NO_COLOR is set; --no-color to disable)' })
     .option('debug', { type: 'boolean', default: false, describe: 'Print requests and error details on stderr' })
     .command(
@@ -128,7 +135,7 @@ export async function main(argv: string[]): Promise<number> {
       'explain <topic>',
       'Explain an exit code (0-255), a reason (CrashLoopBackOff, OOMKilled, ...) or a rule id; offline',
       (y) =>
-        y
+        outputOption(y, ['text', 'json'] as const)
           .positional('topic', { type: 'string', demandOption: true, describe: 'Exit code, reason, signal or rule id' })
           .example('$0 explain 137', 'SIGKILL: OOM kill or a liveness-probe kill?')
           .example('$0 explain CrashLoopBackOff', 'What the reason means and what to do')
@@ -141,10 +148,13 @@ export async function main(argv: string[]): Promise<number> {
     .command(
       'rules',
       'List every diagnosis rule (id, severity, title)',
-      (y) => y.example('$0 rules -o json', 'The catalog as JSON'),
+      (y) =>
+        outputOption(y, ['text', 'json', 'markdown'] as const)
+          .example('$0 rules -o json', 'The catalog as JSON')
+          .example('$0 rules -o markdown', 'The catalog as Markdown (docs/rules.md)'),
       unlessFailed(async (args) => {
         const { runRules } = await import('./commands/rules.js');
-        exitCode = runRules(args.output as 'text' | 'json');
+        exitCode = runRules(args.output);
       }),
     )
     .demandCommand(1, 'name a command: pod, namespace, snapshot, explain or rules')
