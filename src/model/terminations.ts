@@ -38,7 +38,9 @@ export interface TerminationVerdict {
 export function terminations(context: RuleContext): TerminationCase[] {
   const cases: TerminationCase[] = [];
   for (const pod of context.snapshot.pods) {
-    if (isSettled(context, pod)) continue;
+    // An evicted pod's containers were stopped by the kubelet (exit 143 or 137 by design): the
+    // evicted rule diagnoses why, their exit codes are not a crash.
+    if (isSettled(context, pod) || pod.status?.reason === 'Evicted') continue;
     for (const view of containers(pod)) {
       const termination = lastTermination(view.status);
       if (!termination) continue;

@@ -155,6 +155,10 @@ export function snapshotFromDocuments(docs: unknown[], source: string): Snapshot
   const meta = docs.length === 1 && isObj(docs[0]) && isObj(docs[0].kdiag) ? docs[0].kdiag : undefined;
   const snapshot = emptySnapshot({ kind: 'Namespace', namespace: null, name: null }, '');
   let recognised = 0;
+  // A text file is valid YAML too (one string): that is not a snapshot with a bad item.
+  if (!docs.some((doc) => isObj(doc) || Array.isArray(doc))) {
+    throw new UsageError(`snapshot ${source} holds no Kubernetes object kdiag reads (expected a List, or Pods, Nodes, Events, workloads)`);
+  }
   flatten(docs).forEach((item, i) => {
     const problem = objectProblem(item);
     if (problem) throw new UsageError(`snapshot ${source}: ${describeItem(item, i)} ${problem}`);

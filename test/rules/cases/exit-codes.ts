@@ -331,4 +331,10 @@ export const exitCases: RuleCase[] = [
       expect: [],
     }),
   ),
+  {
+    name: 'does not call the SIGTERM the kubelet sends an evicted pod a crash (the evicted rule owns it)',
+    fixture: 'exit-codes-quiet-evicted-pod.json',
+    rule: 'exit-code-143',
+    expect: [],
+  },
 ];
