@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { neutralize, neutralizeDeep, shellQuote } from '../src/model/text.js';
+import { cut, neutralize, neutralizeDeep, shellQuote } from '../src/model/text.js';
 
 describe('neutralize', () => {
   it('turns ANSI colour and cursor sequences into visible text', () => {
@@ -29,6 +29,12 @@ describe('neutralize', () => {
     const out = neutralize('x'.repeat(100_000), 1000);
     expect(out.length).toBeLessThan(1100);
     expect(out).toMatch(/99000 more characters cut/);
+  });
+
+  it('counts every cut character when text cut before is cut again', () => {
+    const once = cut('y'.repeat(100_000), 2000);
+    expect(once).toMatch(/98000 more characters cut\]$/);
+    expect(neutralize(once, 1000)).toBe(`${'y'.repeat(1000)}… [99000 more characters cut]`);
   });
 
   it('keeps plain text and tabs readable', () => {

@@ -1,7 +1,7 @@
 import type { Pod } from '../model/k8s.js';
 import { OWNER_KINDS } from '../model/k8s.js';
 import { ClusterError, NotFoundError } from '../model/errors.js';
-import { firstLine, neutralize } from '../model/text.js';
+import { cut, firstLine, MAX_TEXT, neutralize } from '../model/text.js';
 import { controllerOf } from '../model/snapshot-index.js';
 import type { AccessError, LogTail, Scope, Snapshot } from '../model/snapshot.js';
 import { emptySnapshot } from '../model/snapshot.js';
@@ -268,7 +268,7 @@ class Fetch {
       });
       const lines = text.split(/\r?\n/);
       if (lines[lines.length - 1] === '') lines.pop();
-      return { namespace, pod: name, container, previous, lines: lines.slice(-this.options.tailLines).map((line) => this.mask(line.slice(0, 2000))) };
+      return { namespace, pod: name, container, previous, lines: lines.slice(-this.options.tailLines).map((line) => this.mask(cut(line, 2 * MAX_TEXT))) };
     } catch (error) {
       if (!(error instanceof ApiStatusError)) throw error;
       // 400/404: the previous container's log is gone (rotated, or the pod moved): nothing to read.

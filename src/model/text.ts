@@ -21,14 +21,27 @@ function caret(ch: string): string {
   return `\\u${code.toString(16).padStart(4, '0')}`;
 }
 
+const CUT_MARKER = /… \[(\d+) more characters cut\]$/;
+
+/**
+ * Cut text longer than `max` characters, ending it with a marker that counts what was cut. Text
+ * cut before (log lines are cut when read) keeps one marker with the total count.
+ */
+export function cut(text: string, max: number): string {
+  const earlier = CUT_MARKER.exec(text);
+  const body = earlier ? text.slice(0, earlier.index) : text;
+  if (body.length <= max) return text;
+  const already = earlier ? Number(earlier[1]) : 0;
+  return `${body.slice(0, max)}… [${body.length - max + already} more characters cut]`;
+}
+
 /**
  * Make cluster text safe to print on one line: control characters become visible caret or \u
  * notation (ESC becomes ^[, so no escape sequence reaches the terminal), bidi overrides become \u
  * escapes, tabs become spaces, and text longer than `max` characters is cut with a marker.
  */
 export function neutralize(text: string, max: number = MAX_TEXT): string {
-  let out = text.replace(/\t/g, ' ');
-  if (out.length > max) out = `${out.slice(0, max)}… [${out.length - max} more characters cut]`;
+  const out = cut(text.replace(/\t/g, ' '), max);
   return out.replace(CONTROL, caret).replace(BIDI, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
