@@ -14,6 +14,8 @@ import exitCode255 from './exit-code-255.js';
 import exitCodeApp from './exit-code-app.js';
 import exitCodeSignal from './exit-code-signal.js';
 import failedCreate from './failed-create.js';
+import failedCreatePodSandbox from './failed-create-pod-sandbox.js';
+import failedMount from './failed-mount.js';
 import forbidden from './forbidden.js';
 import imagePullBackOff from './image-pull-back-off.js';
 import nodeNotReady from './node-not-ready.js';
@@ -39,6 +41,8 @@ export const rules: readonly Rule[] = [
   exitCodeApp,
   exitCodeSignal,
   failedCreate,
+  failedCreatePodSandbox,
+  failedMount,
   forbidden,
   imagePullBackOff,
   nodeNotReady,

@@ -1,6 +1,6 @@
 import type { Container, KubeEvent, Pod } from '../src/model/k8s.js';
 import type { Finding, RemediationStep, Rule, RuleContext, Severity } from '../src/model/finding.js';
-import { containers, eventEvidence, eventsWithReason, kubectl, msSince, nsFlag, parseQuantity, podRef } from '../src/model/pod.js';
+import { containers, eventEvidence, eventsWithReason, kubectl, msSince, nsFlag, parseQuantity, podRef, startFailurePassed } from '../src/model/pod.js';
 import { eventTime } from '../src/model/snapshot-index.js';
 import { age, firstLine, shellQuote } from '../src/model/text.js';
 
@@ -397,9 +397,10 @@ function notStarted(context: RuleContext, pod: Pod): Finding | undefined {
     if (waiting?.reason) evidence.push(`${v.init ? 'init container' : 'container'} ${v.status.name}: state.waiting.reason=${waiting.reason}${waiting.message ? `: ${firstLine(waiting.message)}` : ''}`);
   }
   if (initRunning) evidence.push(`init container ${initRunning.status.name} running since ${initRunning.status.state?.running?.startedAt ?? '?'}`);
-  // The kubelet's warnings since the pod was placed (not the scheduler's from before).
+  // The kubelet's warnings since the pod was placed (not the scheduler's from before), without mount
+  // and sandbox failures a later step shows were overcome (the secret was created, the CNI recovered).
   const placedAt = condition?.lastTransitionTime ? Date.parse(condition.lastTransitionTime) : 0;
-  const podEvents = index.podEvents(pod).filter((e) => e.reason !== 'FailedScheduling' && eventTime(e) >= placedAt);
+  const podEvents = index.podEvents(pod).filter((e) => e.reason !== 'FailedScheduling' && eventTime(e) >= placedAt && !startFailurePassed(index, pod, e));
   const events = warnings(podEvents);
   evidence.push(...events.map(eventEvidence));
   const latest = podEvents[podEvents.length - 1];

@@ -185,3 +185,40 @@ describe('diagnose', () => {
     expect(diagnosis!.evidence.filter((line) => line.startsWith('ran '))).toEqual([]);
   });
 });
+
+describe('diagnose: volume, sandbox and probe events', () => {
+  const summary = (report: ReturnType<typeof diagnose>): string[][] =>
+    report.diagnoses.map((d) => [d.rule, d.severity, `${d.object.kind}/${d.object.name}${d.object.container ? `/${d.object.container}` : ''}`, d.cause ?? '']);
+
+  it('gives one diagnosis per pod that cannot mount a volume: failed-mount, with pod-pending folded in as context', () => {
+    const report = diagnose(loadFixture('failed-mount-missing-secret-and-configmap.json'), rules);
+    expect(report.diagnoses.filter((d) => d.rule === 'pod-pending')).toEqual([]);
+    expect(summary(report)).toEqual([
+      ['failed-mount', 'critical', 'Pod/api-6b8f9c7d5-5j99r', 'missing-secret'],
+      ['failed-mount', 'critical', 'Pod/ledger-worker-5d7f6c8b9-h7p4r', 'missing-configmap'],
+      ['failed-mount', 'warning', 'Pod/gateway-7c6d9f8b4-qdtrr', 'missing-secret'],
+    ]);
+    for (const diagnosis of report.diagnoses) expect(diagnosis.context).toEqual([expect.stringContaining('is Pending on')]);
+  });
+
+  it('groups the replicas of a Deployment whose sandboxes fail on one node, and folds pod-pending into the sandbox diagnosis', () => {
+    const report = diagnose(loadFixture('failed-create-pod-sandbox-calico-unauthorized-and-runtime.json'), rules);
+    expect(report.diagnoses.map((d) => [d.rule, d.cause, d.affected.length])).toEqual([
+      ['failed-create-pod-sandbox', 'cni', 2],
+      ['failed-create-pod-sandbox', 'other', 1],
+    ]);
+    expect(report.diagnoses[0]!.remediation.map((step) => step.command)).toContain('kubectl get pods -n kube-system -o wide --field-selector spec.nodeName=k8s-worker-1');
+  });
+
+  it('folds a sandbox failure on a node whose network plugin is not ready into node-not-ready', () => {
+    const report = diagnose(loadFixture('node-not-ready-cni.json'), rules);
+    expect(report.diagnoses.filter((d) => d.rule === 'failed-create-pod-sandbox' || d.rule === 'pod-pending').map((d) => d.object.name)).toEqual([]);
+    const node = report.diagnoses.find((d) => d.rule === 'node-not-ready' && d.object.name === 'ip-10-0-3-41.eu-west-1.compute.internal');
+    expect(node!.context).toEqual([expect.stringContaining('network plugin calico fails'), expect.stringContaining('is Pending on')]);
+  });
+
+  it('finds nothing in transient start-up errors, an old probe blip, warm-up failures and a pod shutting down', () => {
+    const report = diagnose(loadFixture('events-quiet-healthy.json'), rules);
+    expect(report.diagnoses).toEqual([]);
+  });
+});

@@ -210,3 +210,47 @@ export function nodeEvents(index: SnapshotIndex, name: string): KubeEvent[] {
   const events = new Set([...index.eventsFor('Node', undefined, name), ...index.eventsFor('Node', 'default', name)]);
   return [...events].sort((a, b) => eventTime(a) - eventTime(b));
 }
+
+/** Waiting reasons of a container the kubelet has not created yet (volumes, sandbox or image still to come). */
+const NOT_CREATED = new Set(['ContainerCreating', 'PodInitializing']);
+
+/**
+ * Whether the kubelet has not started the pod yet: it is placed on a node, not being deleted, not
+ * finished, and every container (init containers included) waits in ContainerCreating or
+ * PodInitializing, or has no status yet.
+ */
+export function waitingToStart(pod: Pod): boolean {
+  const placed = !!pod.spec?.nodeName || pod.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.status === 'True');
+  if (!placed || pod.metadata.deletionTimestamp) return false;
+  if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return false;
+  return containers(pod).every((v) => !v.status.state?.running && !v.status.state?.terminated && NOT_CREATED.has(v.status.state?.waiting?.reason ?? 'ContainerCreating'));
+}
+
+/** Milliseconds since the pod was placed on its node (PodScheduled, else startTime, else creation). */
+export function msSincePlaced(pod: Pod, now: number): number | undefined {
+  const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'True');
+  return msSince(scheduled?.lastTransitionTime ?? pod.status?.startTime ?? pod.metadata.creationTimestamp, now);
+}
+
+/** Events that stop a placed pod from starting, in the order the kubelet meets them. */
+export const POD_START_FAILURES: readonly string[] = ['FailedAttachVolume', 'FailedMount', 'FailedCreatePodSandBox'];
+
+/**
+ * Whether a pod-start failure event (FailedAttachVolume, FailedMount, FailedCreatePodSandBox) is
+ * history. The kubelet attaches and mounts volumes, then creates the sandbox, then pulls and starts
+ * containers: a later event about one of the pod's containers means volumes and sandbox are in
+ * place, a later sandbox failure means the volumes were mounted, and a later SuccessfulAttachVolume
+ * for the same volume means its attach went through.
+ */
+export function startFailurePassed(index: SnapshotIndex, pod: Pod, event: KubeEvent): boolean {
+  if (!event.reason || !POD_START_FAILURES.includes(event.reason)) return false;
+  const at = eventTime(event);
+  const volume = event.message?.match(/for volume "([^"]+)"/)?.[1];
+  return index.podEvents(pod).some((later) => {
+    if (later === event || eventTime(later) <= at) return false;
+    if (/^spec\.(initContainers|containers|ephemeralContainers)\{/.test(later.involvedObject.fieldPath ?? '')) return true;
+    if (event.reason === 'FailedCreatePodSandBox') return false;
+    if (later.reason === 'FailedCreatePodSandBox') return true;
+    return event.reason === 'FailedAttachVolume' && later.reason === 'SuccessfulAttachVolume' && !!volume && later.message?.includes(`"${volume}"`) === true;
+  });
+}
