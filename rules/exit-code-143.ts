@@ -10,7 +10,7 @@ const rule: Rule = {
   description:
     'Exit 143 is 128+15: the process ended on SIGTERM without handling it. The kubelet sends SIGTERM when it restarts a container after a failed liveness probe, and on deletion, eviction, preemption and rollouts. Outside a deletion it means something keeps stopping the container.',
   detection: 'exitCode 143 on a container of a pod that is not being deleted; Unhealthy and Killing events tell a liveness-probe restart.',
-  supersedes: ['crash-loop-back-off'],
+  supersedes: ['crash-loop-back-off', 'liveness-probe-failed'],
   remediation: [
     { description: 'Read the Killing and Unhealthy events to see who stopped the container' },
     { description: 'Handle SIGTERM in the application so planned stops exit 0 cleanly' },
@@ -22,7 +22,7 @@ const rule: Rule = {
       (c) => {
         const name = c.view.status.name;
         const events = eventsWithReason(context.index, c.pod, 'Unhealthy', 'Killing').filter((e) => isAboutContainer(e, name));
-        const liveness = events.filter((e) => /liveness/i.test(e.message ?? ''));
+        const liveness = events.filter((e) => /liveness probe/i.test(e.message ?? ''));
         return liveness.length > 0
           ? {
               title: `Container ${name} is restarted by its liveness probe (exit 143)`,

@@ -18,11 +18,14 @@ import failedCreatePodSandbox from './failed-create-pod-sandbox.js';
 import failedMount from './failed-mount.js';
 import forbidden from './forbidden.js';
 import imagePullBackOff from './image-pull-back-off.js';
+import livenessProbeFailed from './liveness-probe-failed.js';
 import nodeNotReady from './node-not-ready.js';
 import nodePressure from './node-pressure.js';
 import nodeUnschedulable from './node-unschedulable.js';
 import oomKilled from './oom-killed.js';
 import podPending from './pod-pending.js';
+import readinessProbeFailed from './readiness-probe-failed.js';
+import startupProbeFailed from './startup-probe-failed.js';
 
 /** Every rule kdiag runs, sorted by id. A test checks that each file in rules/ is listed here. */
 export const rules: readonly Rule[] = [
@@ -45,11 +48,14 @@ export const rules: readonly Rule[] = [
   failedMount,
   forbidden,
   imagePullBackOff,
+  livenessProbeFailed,
   nodeNotReady,
   nodePressure,
   nodeUnschedulable,
   oomKilled,
   podPending,
+  readinessProbeFailed,
+  startupProbeFailed,
 ];
 
 /** The rule with this id, if any. */

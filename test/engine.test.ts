@@ -36,6 +36,9 @@ function strings(value: unknown): string[] {
   return [];
 }
 
+/** Context beyond the crash loop that a cause's diagnosis carries, by fixture: a probe kill also folds in the probe's failures. */
+const MORE_CONTEXT: Record<string, string[]> = { 'exit-code-137-liveness-probe.json': ['Liveness probe of web fails'] };
+
 describe('diagnose', () => {
   it('folds the CrashLoopBackOff an OOM kill causes into one oom-killed diagnosis', () => {
     const report = diagnose(loadFixture('oom-killed-crashloop.json'), rules);
@@ -71,7 +74,7 @@ describe('diagnose', () => {
     const report = diagnose(loadFixture(fixture), rules);
     const mine = report.diagnoses.filter((d) => d.rule === rule);
     expect(mine.map((d) => ({ severity: d.severity, cause: d.cause }))).toEqual([{ severity: 'critical', cause }]);
-    expect(mine[0]!.context).toEqual([expect.stringContaining('CrashLoopBackOff')]);
+    expect(mine[0]!.context).toEqual([expect.stringContaining('CrashLoopBackOff'), ...(MORE_CONTEXT[fixture] ?? []).map((text) => expect.stringContaining(text))]);
     expect(report.diagnoses.filter((d) => d.rule === 'crash-loop-back-off')).toEqual([]);
   });
 
@@ -215,6 +218,30 @@ describe('diagnose: volume, sandbox and probe events', () => {
     expect(report.diagnoses.filter((d) => d.rule === 'failed-create-pod-sandbox' || d.rule === 'pod-pending').map((d) => d.object.name)).toEqual([]);
     const node = report.diagnoses.find((d) => d.rule === 'node-not-ready' && d.object.name === 'ip-10-0-3-41.eu-west-1.compute.internal');
     expect(node!.context).toEqual([expect.stringContaining('network plugin calico fails'), expect.stringContaining('is Pending on')]);
+  });
+
+  it('shows a liveness kill as the exit code it caused, with the probe failures as context; a probe failing again after the kills makes it critical', () => {
+    const report = diagnose(loadFixture('liveness-probe-failed-restarts.json'), rules);
+    expect(summary(report)).toEqual([
+      ['exit-code-143', 'critical', 'Pod/catalog-84b7f6c9d-cr9zw/catalog', 'liveness-probe'],
+      ['liveness-probe-failed', 'critical', 'Pod/storefront-6c8d9b7f5-w9fdq/storefront', 'http-status'],
+    ]);
+    expect(report.diagnoses[0]!.context).toEqual([expect.stringContaining('Liveness probe of catalog fails')]);
+    // nginx exits 0 when the kubelet stops it: the exit 0 and the crash loop are the probe's doing.
+    expect(report.diagnoses[1]!.context).toEqual([expect.stringContaining('exits 0 and is restarted'), expect.stringContaining('CrashLoopBackOff')]);
+  });
+
+  it('keeps a liveness probe that has not restarted its container yet as its own warning', () => {
+    const report = diagnose(loadFixture('liveness-probe-failed-not-restarted-yet.json'), rules);
+    expect(report.diagnoses.map((d) => [d.rule, d.severity])).toEqual(Array.from({ length: 4 }, () => ['liveness-probe-failed', 'warning']));
+  });
+
+  it('names the startup probe for the kills it causes, folding the exit code and the crash loop into it', () => {
+    const report = diagnose(loadFixture('startup-probe-failed-slow-start.json'), rules);
+    expect(report.diagnoses.filter((d) => d.rule !== 'startup-probe-failed')).toEqual([]);
+    const pricing = report.diagnoses.find((d) => d.object.name.startsWith('pricing-'));
+    expect(pricing).toMatchObject({ severity: 'critical', cause: 'http-status' });
+    expect(pricing!.context).toEqual([expect.stringContaining('exit 137'), expect.stringContaining('CrashLoopBackOff')]);
   });
 
   it('finds nothing in transient start-up errors, an old probe blip, warm-up failures and a pod shutting down', () => {
