@@ -1,5 +1,7 @@
 import type { Rule } from '../src/model/finding.js';
 import crashLoopBackOff from './crash-loop-back-off.js';
+import createContainerConfigError from './create-container-config-error.js';
+import createContainerError from './create-container-error.js';
 import exitCode0 from './exit-code-0.js';
 import exitCode1 from './exit-code-1.js';
 import exitCode125 from './exit-code-125.js';
@@ -18,6 +20,7 @@ import failedCreatePodSandbox from './failed-create-pod-sandbox.js';
 import failedMount from './failed-mount.js';
 import forbidden from './forbidden.js';
 import imagePullBackOff from './image-pull-back-off.js';
+import invalidImageName from './invalid-image-name.js';
 import livenessProbeFailed from './liveness-probe-failed.js';
 import nodeNotReady from './node-not-ready.js';
 import nodePressure from './node-pressure.js';
@@ -25,11 +28,14 @@ import nodeUnschedulable from './node-unschedulable.js';
 import oomKilled from './oom-killed.js';
 import podPending from './pod-pending.js';
 import readinessProbeFailed from './readiness-probe-failed.js';
+import runContainerError from './run-container-error.js';
 import startupProbeFailed from './startup-probe-failed.js';
 
 /** Every rule kdiag runs, sorted by id. A test checks that each file in rules/ is listed here. */
 export const rules: readonly Rule[] = [
   crashLoopBackOff,
+  createContainerConfigError,
+  createContainerError,
   exitCode0,
   exitCode1,
   exitCode125,
@@ -48,6 +54,7 @@ export const rules: readonly Rule[] = [
   failedMount,
   forbidden,
   imagePullBackOff,
+  invalidImageName,
   livenessProbeFailed,
   nodeNotReady,
   nodePressure,
@@ -55,6 +62,7 @@ export const rules: readonly Rule[] = [
   oomKilled,
   podPending,
   readinessProbeFailed,
+  runContainerError,
   startupProbeFailed,
 ];
 
