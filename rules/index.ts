@@ -2,6 +2,7 @@ import type { Rule } from '../src/model/finding.js';
 import crashLoopBackOff from './crash-loop-back-off.js';
 import createContainerConfigError from './create-container-config-error.js';
 import createContainerError from './create-container-error.js';
+import execFormatError from './exec-format-error.js';
 import exitCode0 from './exit-code-0.js';
 import exitCode1 from './exit-code-1.js';
 import exitCode125 from './exit-code-125.js';
@@ -36,6 +37,7 @@ export const rules: readonly Rule[] = [
   crashLoopBackOff,
   createContainerConfigError,
   createContainerError,
+  execFormatError,
   exitCode0,
   exitCode1,
   exitCode125,

@@ -3,7 +3,7 @@ import type { RuleCase } from '../case.js';
 /** A rollout that fixed a secret reference (old pod being deleted), an arm64 CI runner quoting a build's exec format error, a finished CronJob run. */
 const QUIET = 'container-start-quiet-healthy.json';
 
-const CONTAINER_START_RULES = ['create-container-config-error', 'create-container-error', 'run-container-error', 'invalid-image-name'];
+const CONTAINER_START_RULES = ['create-container-config-error', 'create-container-error', 'run-container-error', 'invalid-image-name', 'exec-format-error'];
 
 /** Cases for the rules about containers that cannot be created or started. */
 export const containerStartCases: RuleCase[] = [
@@ -99,6 +99,12 @@ export const containerStartCases: RuleCase[] = [
     expect: [{ object: 'Pod/prod/pricing-75f8c6d9b4-w9p3d', container: 'pricing', severity: 'critical', cause: 'volume-mount', exitCode: 128 }],
   },
   {
+    name: 'reads runc\'s exec format error at start as a wrong architecture (exec-format-error then takes it over)',
+    fixture: 'exec-format-error-start-error.json',
+    rule: 'run-container-error',
+    expect: [{ object: 'Pod/monitoring/gpu-exporter-q9w2c', container: 'exporter', severity: 'critical', cause: 'wrong-architecture', exitCode: 128 }],
+  },
+  {
     name: 'stays quiet on a CrashLoopBackOff whose last termination was a StartError: exit-code-128 owns that',
     fixture: 'exit-code-128-entrypoint-not-found.json',
     rule: 'run-container-error',
@@ -126,6 +132,29 @@ export const containerStartCases: RuleCase[] = [
     name: 'stays quiet on an image that parses but cannot be pulled',
     fixture: 'image-pull-not-found.json',
     rule: 'invalid-image-name',
+    expect: [],
+  },
+
+  // exec-format-error
+  {
+    name: 'diagnoses the exec format error in the log of the one replica on an arm64 node',
+    fixture: 'exec-format-error-arm64-node.json',
+    rule: 'exec-format-error',
+    expect: [{ object: 'Pod/prod/ledger-api-6d8f9b7c45-x7v5n', container: 'ledger-api', severity: 'critical', exitCode: 255 }],
+  },
+  {
+    name: 'diagnoses an exec format error in a StartError message and in older runc\'s log line on a node not in the snapshot',
+    fixture: 'exec-format-error-start-error.json',
+    rule: 'exec-format-error',
+    expect: [
+      { object: 'Pod/monitoring/gpu-exporter-q9w2c', container: 'exporter', severity: 'critical', exitCode: 128 },
+      { object: 'Pod/monitoring/legacy-cron-runner', container: 'runner', severity: 'critical', exitCode: 1 },
+    ],
+  },
+  {
+    name: 'stays quiet on a StartError that is not an exec format error',
+    fixture: 'run-container-error-start-failures.json',
+    rule: 'exec-format-error',
     expect: [],
   },
 
