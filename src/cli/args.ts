@@ -5,6 +5,8 @@ export interface GlobalArgs {
   mode?: 'pod' | 'namespace';
   name?: string;
   ns?: string;
+  /** `namespace -A`: every namespace (the whole cluster). */
+  allNamespaces?: boolean;
   namespace?: string;
   context?: string;
   kubeconfig?: string;

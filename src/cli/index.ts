@@ -108,7 +108,9 @@ export async function main(argv: string[]): Promise<number> {
       (y) =>
         diagnoseOptions(y)
           .positional('ns', { type: 'string', describe: 'Namespace (default: -n, else the context\'s namespace)' })
+          .option('all-namespaces', { alias: 'A', type: 'boolean', default: false, describe: 'Sweep every namespace (the whole cluster)' })
           .example('$0 namespace prod', 'Sweep namespace prod')
+          .example('$0 namespace -A', 'Sweep every namespace')
           .example('$0 ns prod --fail-on warning -o json', 'Gate a deploy in CI')
           .example('kubectl get pods,events -n prod -o json | $0 ns --snapshot -', 'Diagnose kubectl output offline'),
       unlessFailed(async (args) => {

@@ -22,7 +22,8 @@ async function startSpinner(text: string, args: GlobalArgs): Promise<Spinner | u
  */
 export async function readLive(args: GlobalArgs, purpose: 'pod' | 'namespace' = args.mode ?? 'namespace'): Promise<Snapshot> {
   const timeoutMs = parseDuration(args.requestTimeout, '--request-timeout');
-  const { loadKubeConfig } = await import('../kube/config.js');
+  const { loadConfigModule } = await import('../kube/client.js');
+  const { loadKubeConfig } = await loadConfigModule();
   const { KubeHttp } = await import('../kube/http.js');
   const { fetchNamespace, fetchPod, DEFAULT_FETCH } = await import('../kube/fetch.js');
   const loaded = loadKubeConfig({ kubeconfig: args.kubeconfig, context: args.context });
@@ -31,13 +32,15 @@ export async function readLive(args: GlobalArgs, purpose: 'pod' | 'namespace' = 
     onRequest: args.debug ? (line) => process.stderr.write(`kdiag: ${line}\n`) : undefined,
   });
   const options = { ...DEFAULT_FETCH, logs: args.logs, tailLines: args.tail };
-  const namespace = purpose === 'pod' ? (args.namespace ?? loaded.namespace) : (args.ns ?? args.namespace ?? loaded.namespace);
+  // null: every namespace (`namespace -A`), read through the cluster-wide lists.
+  const namespace = purpose === 'pod' ? (args.namespace ?? loaded.namespace) : args.allNamespaces ? null : (args.ns ?? args.namespace ?? loaded.namespace);
   // Both go into request paths, where "." and ".." segments would be resolved away (`-n ..` read every namespace).
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace) || namespace.length > 63) {
+  if (namespace !== null && (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace) || namespace.length > 63)) {
     throw new UsageError(`"${namespace}" is not a valid namespace name (lowercase letters, digits and '-', at most 63)`);
   }
   if (purpose === 'pod' && (args.name === '.' || args.name === '..')) throw new UsageError(`"${args.name}" is not a valid pod or workload name`);
-  const spinner = await startSpinner(purpose === 'pod' ? `Reading ${args.name} in ${namespace} from ${loaded.server}` : `Reading namespace ${namespace} from ${loaded.server}`, args);
+  const what = purpose === 'pod' ? `${args.name} in ${namespace}` : namespace === null ? 'every namespace' : `namespace ${namespace}`;
+  const spinner = await startSpinner(`Reading ${what} from ${loaded.server}`, args);
   const interrupt = () => {
     spinner?.stop();
     http.close();
@@ -47,7 +50,7 @@ export async function readLive(args: GlobalArgs, purpose: 'pod' | 'namespace' = 
   process.once('SIGINT', interrupt);
   try {
     return purpose === 'pod'
-      ? await fetchPod(http, namespace, args.name!, loaded.context, options)
+      ? await fetchPod(http, namespace!, args.name!, loaded.context, options)
       : await fetchNamespace(http, namespace, loaded.context, options);
   } finally {
     process.removeListener('SIGINT', interrupt);

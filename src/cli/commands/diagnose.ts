@@ -27,7 +27,7 @@ function replay(args: GlobalArgs): Snapshot {
     if (!selection) throw podNotFound(snapshot, namespace, name);
     return narrow(snapshot, selection.pods, { kind: 'Pod', namespace, name }, selection.workload);
   }
-  const namespace = args.ns ?? args.namespace ?? snapshot.scope.namespace;
+  const namespace = args.allNamespaces ? null : (args.ns ?? args.namespace ?? snapshot.scope.namespace);
   return narrowNamespace(snapshot, namespace);
 }
 
@@ -41,6 +41,9 @@ export function useColor(args: GlobalArgs): boolean {
 export async function runDiagnose(args: GlobalArgs): Promise<number> {
   if (!Number.isInteger(args.tail) || args.tail < 1 || args.tail > 10_000) throw new UsageError(`--tail ${args.tail} must be a whole number from 1 to 10000`);
   if (args.mode === 'pod' && !args.name) throw new UsageError('give a pod or workload name: kdiag pod NAME');
+  if (args.allNamespaces && (args.ns !== undefined || args.namespace !== undefined)) {
+    throw new UsageError(`-A/--all-namespaces sweeps every namespace: give it without a namespace (not with ${args.ns !== undefined ? `"${args.ns}"` : `-n ${args.namespace}`})`);
+  }
   const snapshot = args.snapshot ? replay(args) : await readLive(args);
   const { rules } = await import('../../../rules/index.js');
   const report = diagnose(snapshot, rules, {
