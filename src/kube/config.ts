@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { UsageError } from '../model/errors.js';
 
 /** Where the kubeconfig comes from (flags first, then KUBECONFIG, ~/.kube/config, in-cluster). */

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { ClusterError } from '../model/errors.js';
 import { firstLine, neutralize } from '../model/text.js';
 import { VERSION } from '../model/version.js';
