@@ -2,6 +2,7 @@ import type { Rule } from '../src/model/finding.js';
 import crashLoopBackOff from './crash-loop-back-off.js';
 import createContainerConfigError from './create-container-config-error.js';
 import createContainerError from './create-container-error.js';
+import deadlineExceeded from './deadline-exceeded.js';
 import execFormatError from './exec-format-error.js';
 import exitCode0 from './exit-code-0.js';
 import exitCode1 from './exit-code-1.js';
@@ -22,6 +23,7 @@ import failedMount from './failed-mount.js';
 import forbidden from './forbidden.js';
 import imagePullBackOff from './image-pull-back-off.js';
 import invalidImageName from './invalid-image-name.js';
+import jobFailed from './job-failed.js';
 import livenessProbeFailed from './liveness-probe-failed.js';
 import nodeNotReady from './node-not-ready.js';
 import nodePressure from './node-pressure.js';
@@ -37,6 +39,7 @@ export const rules: readonly Rule[] = [
   crashLoopBackOff,
   createContainerConfigError,
   createContainerError,
+  deadlineExceeded,
   execFormatError,
   exitCode0,
   exitCode1,
@@ -57,6 +60,7 @@ export const rules: readonly Rule[] = [
   forbidden,
   imagePullBackOff,
   invalidImageName,
+  jobFailed,
   livenessProbeFailed,
   nodeNotReady,
   nodePressure,

@@ -29,7 +29,7 @@ const REASONS: ReasonEntry[] = [
   { reason: 'StartError', where: 'state/lastState.terminated.reason (containerd)', meaning: 'The runtime could not start the process (exit 128): the entrypoint does not exist or is not executable, or a mount or working directory is bad.', rule: 'exit-code-128' },
   { reason: 'ContainerCannotRun', where: 'state/lastState.terminated.reason (dockershim)', meaning: 'Docker-era clusters: the runtime could not run the command (like StartError).', rule: 'exit-code-128' },
   { reason: 'Evicted', where: 'status.reason of the pod (kubelet)', meaning: 'The kubelet evicted the pod to reclaim a resource the node ran short of (memory, ephemeral-storage, PIDs); status.message names it.' },
-  { reason: 'DeadlineExceeded', where: 'status.reason of the pod, or a Job condition', meaning: 'The pod (activeDeadlineSeconds) or Job ran longer than its deadline and was stopped.' },
+  { reason: 'DeadlineExceeded', where: 'status.reason of the pod, or a Job condition', meaning: 'The pod (activeDeadlineSeconds) or Job ran longer than its deadline and was stopped.', rule: 'deadline-exceeded' },
   { reason: 'NodeLost', where: 'status.reason of the pod', meaning: 'The node the pod runs on stopped reporting; kubectl shows the pod as Unknown.', rule: 'node-not-ready' },
   { reason: 'NodeNotReady', where: 'node condition Ready=False/Unknown, event from node-controller', meaning: 'The node\'s kubelet reports it unhealthy, or stopped posting status ("Kubelet stopped posting node status."). Its pods are not served and are evicted after the toleration period.', rule: 'node-not-ready' },
   { reason: 'Pending', where: 'status.phase of the pod', meaning: 'The pod is accepted but not running: not scheduled yet (PodScheduled=False, see the scheduler\'s FailedScheduling message), or its containers are still being created.', rule: 'pod-pending' },
@@ -41,6 +41,7 @@ const REASONS: ReasonEntry[] = [
   { reason: 'Killing', where: 'event from kubelet', meaning: 'The kubelet is stopping a container: after a failed liveness probe ("failed liveness probe, will be restarted"), or for deletion.' },
   { reason: 'FailedMount', where: 'event from kubelet', meaning: 'A volume could not be mounted: a missing Secret or ConfigMap, an unbound PVC, an attach timeout.' },
   { reason: 'Terminating', where: 'kubectl STATUS of a pod with a deletionTimestamp', meaning: 'The pod is being deleted. Stuck there: finalizers, or a node that is gone.' },
+  { reason: 'BackoffLimitExceeded', where: 'Job condition Failed (job-controller)', meaning: 'The Job\'s pods failed spec.backoffLimit times (6 by default): the Job is Failed and creates no more pods.', rule: 'job-failed' },
 ];
 
 function lines(...parts: (string | undefined | false)[]): string {

@@ -1,0 +1,82 @@
+import type { RuleCase } from '../case.js';
+
+/** Healthy pods mid-rollout, init containers that completed, a native sidecar, a completed and a running Job, a pod deleted seconds ago. */
+const QUIET = 'lifecycle-quiet-healthy.json';
+
+const MAILER = ['h2k9d', 's4n7v', 'b6x2q', 't8r5m'].map((suffix) => `Pod/finance/invoice-mailer-29919300-${suffix}`);
+
+/** Cases for init-container-failed, evicted, deadline-exceeded, job-failed, stuck-terminating and frequent-restarts. */
+export const lifecycleCases: RuleCase[] = [
+  // deadline-exceeded
+  {
+    name: 'reports a pod the kubelet stopped at its activeDeadlineSeconds',
+    fixture: 'deadline-exceeded-pod-in-job.json',
+    rule: 'deadline-exceeded',
+    expect: [{ object: 'Pod/ml/train-embeddings-q7w2x', severity: 'critical', cause: 'pod-deadline' }],
+  },
+  {
+    name: 'reports CronJob runs failed at their deadline, as a warning once a later run completed',
+    fixture: 'deadline-exceeded-cronjob.json',
+    rule: 'deadline-exceeded',
+    expect: [
+      { object: 'Job/reports/ledger-export-29919270', severity: 'critical', cause: 'job-deadline' },
+      { object: 'Job/reports/cleanup-sessions-29919360', severity: 'warning', cause: 'job-deadline' },
+    ],
+  },
+  {
+    name: 'stays quiet on a Job that failed at its backoff limit, not its deadline',
+    fixture: 'job-failed-cronjob-backoff-limit.json',
+    rule: 'deadline-exceeded',
+    expect: [],
+  },
+  {
+    name: 'stays quiet on pods and Jobs that finished within their deadline',
+    fixture: QUIET,
+    rule: 'deadline-exceeded',
+    expect: [],
+  },
+
+  // job-failed
+  {
+    name: 'reports a CronJob run that reached its backoff limit with its failed pods, and an older failed run as a warning once a later one completed',
+    fixture: 'job-failed-cronjob-backoff-limit.json',
+    rule: 'job-failed',
+    expect: [
+      { object: 'Job/finance/invoice-mailer-29919300', severity: 'critical', cause: 'backoff-limit', exitCode: 1, affected: MAILER },
+      { object: 'Job/finance/sitemap-builder-29918895', severity: 'warning', cause: 'backoff-limit', exitCode: 2, affected: ['Pod/finance/sitemap-builder-29918895-k3w8p'] },
+    ],
+  },
+  {
+    name: 'reports a Job whose only pod failed in an init container',
+    fixture: 'init-container-failed-restart-never-job.json',
+    rule: 'job-failed',
+    expect: [{ object: 'Job/data/db-seed', severity: 'critical', cause: 'backoff-limit', exitCode: 127, affected: ['Pod/data/db-seed-8xk2p'] }],
+  },
+  {
+    name: 'names a podFailurePolicy rule and failed indexes of an Indexed Job',
+    fixture: 'job-failed-pod-failure-policy-and-indexes.json',
+    rule: 'job-failed',
+    expect: [
+      { object: 'Job/batch/ledger-reconcile', severity: 'critical', cause: 'pod-failure-policy', exitCode: 42, affected: ['Pod/batch/ledger-reconcile-x8d2k'] },
+      { object: 'Job/batch/shard-import', severity: 'critical', cause: 'failed-indexes', exitCode: 1, affected: ['Pod/batch/shard-import-2-r7c4j', 'Pod/batch/shard-import-2-w1f6h'] },
+    ],
+  },
+  {
+    name: 'warns about a running Job whose pods have failed and none succeeded',
+    fixture: 'deadline-exceeded-pod-in-job.json',
+    rule: 'job-failed',
+    expect: [{ object: 'Job/ml/train-embeddings', severity: 'warning', cause: 'retrying', affected: ['Pod/ml/train-embeddings-q7w2x'] }],
+  },
+  {
+    name: 'leaves Jobs failed at their deadline to deadline-exceeded',
+    fixture: 'deadline-exceeded-cronjob.json',
+    rule: 'job-failed',
+    expect: [],
+  },
+  {
+    name: 'stays quiet on a Job that completed after a failed pod, and on a running Job',
+    fixture: QUIET,
+    rule: 'job-failed',
+    expect: [],
+  },
+];
