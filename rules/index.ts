@@ -22,6 +22,7 @@ import failedCreatePodSandbox from './failed-create-pod-sandbox.js';
 import failedMount from './failed-mount.js';
 import forbidden from './forbidden.js';
 import imagePullBackOff from './image-pull-back-off.js';
+import initContainerFailed from './init-container-failed.js';
 import invalidImageName from './invalid-image-name.js';
 import jobFailed from './job-failed.js';
 import livenessProbeFailed from './liveness-probe-failed.js';
@@ -59,6 +60,7 @@ export const rules: readonly Rule[] = [
   failedMount,
   forbidden,
   imagePullBackOff,
+  initContainerFailed,
   invalidImageName,
   jobFailed,
   livenessProbeFailed,

@@ -59,7 +59,6 @@ describe('diagnose', () => {
 
   it.each([
     ['exit-code-0-completed-crashloop.json', 'exit-code-0', undefined],
-    ['exit-code-1-init-container-migration.json', 'exit-code-1', undefined],
     ['exit-code-125-docker-run-failed.json', 'exit-code-125', undefined],
     ['exit-code-126-script-not-executable.json', 'exit-code-126', undefined],
     ['exit-code-127-command-not-found.json', 'exit-code-127', undefined],
@@ -76,6 +75,12 @@ describe('diagnose', () => {
     expect(mine.map((d) => ({ severity: d.severity, cause: d.cause }))).toEqual([{ severity: 'critical', cause }]);
     expect(mine[0]!.context).toEqual([expect.stringContaining('CrashLoopBackOff'), ...(MORE_CONTEXT[fixture] ?? []).map((text) => expect.stringContaining(text))]);
     expect(report.diagnoses.filter((d) => d.rule === 'crash-loop-back-off')).toEqual([]);
+  });
+
+  it('names the failed init container on exit-code-1-init-container-migration.json, folding its exit 1 and its crash loop', () => {
+    const report = diagnose(loadFixture('exit-code-1-init-container-migration.json'), rules);
+    expect(report.diagnoses.map((d) => [d.rule, d.severity, d.cause, d.exitCode])).toEqual([['init-container-failed', 'critical', 'application-error', 1]]);
+    expect(report.diagnoses[0]!.context).toEqual([expect.stringContaining('exited with code 1'), expect.stringContaining('CrashLoopBackOff')]);
   });
 
   it('leaves a crash loop with no recorded termination as the diagnosis', () => {

@@ -7,6 +7,47 @@ const MAILER = ['h2k9d', 's4n7v', 'b6x2q', 't8r5m'].map((suffix) => `Pod/finance
 
 /** Cases for init-container-failed, evicted, deadline-exceeded, job-failed, stuck-terminating and frequent-restarts. */
 export const lifecycleCases: RuleCase[] = [
+  // init-container-failed
+  {
+    name: 'names the failed init container of each replica: critical in Init:CrashLoopBackOff, a warning while it runs again',
+    fixture: 'init-container-failed-crashloop.json',
+    rule: 'init-container-failed',
+    expect: [
+      { object: 'Pod/billing/invoice-api-5c7f9d8b6-k2x7p', container: 'migrate', severity: 'critical', cause: 'application-error', exitCode: 1 },
+      { object: 'Pod/billing/invoice-api-5c7f9d8b6-r9m4t', container: 'migrate', severity: 'warning', cause: 'application-error', exitCode: 1 },
+    ],
+  },
+  {
+    name: 'reports an init container that failed for good under restartPolicy Never (Init:Error), with its exit decoded',
+    fixture: 'init-container-failed-restart-never-job.json',
+    rule: 'init-container-failed',
+    expect: [{ object: 'Pod/data/db-seed-8xk2p', container: 'wait-for-postgres', severity: 'critical', cause: 'command-not-found', exitCode: 127 }],
+  },
+  {
+    name: 'also diagnoses the migration init container the exit-code fixtures crash-loop',
+    fixture: 'exit-code-1-init-container-migration.json',
+    rule: 'init-container-failed',
+    expect: [{ object: 'Pod/shop/orders-7f9b6c5d8-c5g8h', container: 'migrate', severity: 'critical', cause: 'application-error', exitCode: 1 }],
+  },
+  {
+    name: 'stays quiet on an OOMKilled init container, which oom-killed reports as a root cause of its own',
+    fixture: 'init-container-failed-quiet-oom-killed.json',
+    rule: 'init-container-failed',
+    expect: [],
+  },
+  {
+    name: 'stays quiet on init containers that completed (one on its second try) and on a running native sidecar',
+    fixture: QUIET,
+    rule: 'init-container-failed',
+    expect: [],
+  },
+  {
+    name: 'reports the OOM kill of an init container as oom-killed',
+    fixture: 'init-container-failed-quiet-oom-killed.json',
+    rule: 'oom-killed',
+    expect: [{ object: 'Pod/ml/ranker-6b8d9f7c4-t5v8n', container: 'unpack-model', severity: 'critical', cause: 'memory-limit', exitCode: 137 }],
+  },
+
   // deadline-exceeded
   {
     name: 'reports a pod the kubelet stopped at its activeDeadlineSeconds',
