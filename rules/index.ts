@@ -3,6 +3,7 @@ import crashLoopBackOff from './crash-loop-back-off.js';
 import createContainerConfigError from './create-container-config-error.js';
 import createContainerError from './create-container-error.js';
 import deadlineExceeded from './deadline-exceeded.js';
+import evicted from './evicted.js';
 import execFormatError from './exec-format-error.js';
 import exitCode0 from './exit-code-0.js';
 import exitCode1 from './exit-code-1.js';
@@ -41,6 +42,7 @@ export const rules: readonly Rule[] = [
   createContainerConfigError,
   createContainerError,
   deadlineExceeded,
+  evicted,
   execFormatError,
   exitCode0,
   exitCode1,

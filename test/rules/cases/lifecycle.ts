@@ -48,6 +48,45 @@ export const lifecycleCases: RuleCase[] = [
     expect: [{ object: 'Pod/ml/ranker-6b8d9f7c4-t5v8n', container: 'unpack-model', severity: 'critical', cause: 'memory-limit', exitCode: 137 }],
   },
 
+  // evicted
+  {
+    name: 'reports pods evicted for node memory as a warning while the Deployment has other ready pods',
+    fixture: 'evicted-memory-deployment-replaced.json',
+    rule: 'evicted',
+    expect: ['x7k2m', 'p4d9w', 'b8q3z'].map((suffix) => ({ object: `Pod/shop/catalog-6d8f7b9c5-${suffix}`, severity: 'warning' as const, cause: 'memory' })),
+  },
+  {
+    name: 'is critical for an ephemeral-storage eviction that left the Deployment without a ready pod, and for a bare pod over its emptyDir sizeLimit',
+    fixture: 'evicted-ephemeral-storage-single-replica.json',
+    rule: 'evicted',
+    expect: [
+      { object: 'Pod/analytics/event-collector-7f6c5d9b8-h3n8c', severity: 'critical', cause: 'ephemeral-storage' },
+      { object: 'Pod/analytics/scratch-export', severity: 'critical', cause: 'ephemeral-storage' },
+    ],
+  },
+  {
+    name: 'reads an admission refusal for DiskPressure and an eviction for PIDs',
+    fixture: 'evicted-disk-pressure-and-pids.json',
+    rule: 'evicted',
+    expect: [
+      { object: 'Pod/ci/build-runner-5b4f8c7d6-c6j2p', severity: 'warning', cause: 'disk-pressure' },
+      { object: 'Pod/ci/build-runner-5b4f8c7d6-f9s4k', severity: 'warning', cause: 'disk-pressure' },
+      { object: 'Pod/ci/load-generator-8c5d7b6f9-w2t7r', severity: 'warning', cause: 'pids' },
+    ],
+  },
+  {
+    name: 'diagnoses the evicted pod the exit-code rules leave alone',
+    fixture: 'exit-codes-quiet-evicted-pod.json',
+    rule: 'evicted',
+    expect: [{ object: 'Pod/shop/inventory-7b5d9c6f8-s8k4f', severity: 'warning', cause: 'memory' }],
+  },
+  {
+    name: 'stays quiet when no pod was evicted',
+    fixture: QUIET,
+    rule: 'evicted',
+    expect: [],
+  },
+
   // deadline-exceeded
   {
     name: 'reports a pod the kubelet stopped at its activeDeadlineSeconds',
