@@ -35,6 +35,7 @@ import podPending from './pod-pending.js';
 import readinessProbeFailed from './readiness-probe-failed.js';
 import runContainerError from './run-container-error.js';
 import startupProbeFailed from './startup-probe-failed.js';
+import stuckTerminating from './stuck-terminating.js';
 
 /** Every rule kdiag runs, sorted by id. A test checks that each file in rules/ is listed here. */
 export const rules: readonly Rule[] = [
@@ -74,6 +75,7 @@ export const rules: readonly Rule[] = [
   readinessProbeFailed,
   runContainerError,
   startupProbeFailed,
+  stuckTerminating,
 ];
 
 /** The rule with this id, if any. */

@@ -56,7 +56,7 @@ const rule: Rule = {
     'A node whose Ready condition is False (the kubelet reports a problem: network plugin, container runtime) or Unknown (the kubelet stopped posting status: the machine is down, unreachable, or the kubelet died). New pods are not scheduled there (not-ready / unreachable taints) and, after the eviction timeout (300s by default), its pods are evicted; pods that cannot be confirmed gone stay Terminating.',
   detection:
     'node.status.conditions Ready with status False or Unknown (reason NodeStatusUnknown, "Kubelet stopped posting node status."), lastHeartbeatTime measured against the capture time, the node.kubernetes.io/unreachable and not-ready taints, the other conditions, NodeNotReady events, and the pods in the snapshot whose spec.nodeName is the node.',
-  supersedes: ['pod-pending', 'failed-create-pod-sandbox'],
+  supersedes: ['pod-pending', 'failed-create-pod-sandbox', 'stuck-terminating'],
   remediation: [
     { description: 'Read the node\'s conditions, taints and events', command: 'kubectl describe node NODE' },
     { description: 'See which pods run on it', command: 'kubectl get pods -A -o wide --field-selector spec.nodeName=NODE' },

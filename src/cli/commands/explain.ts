@@ -40,7 +40,7 @@ const REASONS: ReasonEntry[] = [
   { reason: 'Unhealthy', where: 'event from kubelet', meaning: 'A liveness, readiness or startup probe failed; the message gives the probe\'s answer. Liveness failures get the container restarted (exit 137 or 143).', rule: 'exit-code-137' },
   { reason: 'Killing', where: 'event from kubelet', meaning: 'The kubelet is stopping a container: after a failed liveness probe ("failed liveness probe, will be restarted"), or for deletion.' },
   { reason: 'FailedMount', where: 'event from kubelet', meaning: 'A volume could not be mounted: a missing Secret or ConfigMap, an unbound PVC, an attach timeout.' },
-  { reason: 'Terminating', where: 'kubectl STATUS of a pod with a deletionTimestamp', meaning: 'The pod is being deleted. Stuck there: finalizers, or a node that is gone.' },
+  { reason: 'Terminating', where: 'kubectl STATUS of a pod with a deletionTimestamp', meaning: 'The pod is being deleted. Stuck there: finalizers, or a node that is gone.', rule: 'stuck-terminating' },
   { reason: 'BackoffLimitExceeded', where: 'Job condition Failed (job-controller)', meaning: 'The Job\'s pods failed spec.backoffLimit times (6 by default): the Job is Failed and creates no more pods.', rule: 'job-failed' },
 ];
 

@@ -159,4 +159,46 @@ export const lifecycleCases: RuleCase[] = [
     rule: 'job-failed',
     expect: [],
   },
+
+  // stuck-terminating
+  {
+    name: 'reports pods deleted on a node that stopped reporting as critical',
+    fixture: 'stuck-terminating-node-lost.json',
+    rule: 'stuck-terminating',
+    expect: [
+      { object: 'Pod/shop/redis-2', severity: 'critical', cause: 'node-lost' },
+      { object: 'Pod/shop/api-7d4b9c8f6-l5p2s', severity: 'critical', cause: 'node-lost' },
+    ],
+  },
+  {
+    name: 'tells finalizers (critical when the node is gone) from a kubelet that cannot finish the teardown',
+    fixture: 'stuck-terminating-finalizers-and-hung-kill.json',
+    rule: 'stuck-terminating',
+    expect: [
+      { object: 'Pod/platform/media-transcode-6c9f8b7d5-d8h3k', severity: 'critical', cause: 'finalizers' },
+      { object: 'Pod/platform/pdf-renderer-58f6d9c7b-n2w7x', severity: 'warning', cause: 'finalizers' },
+      { object: 'Pod/platform/report-worker-5d8c7f6b9-j9t4r', severity: 'warning', cause: 'other' },
+    ],
+  },
+  {
+    name: 'also reports the Terminating pods of the NotReady-node fixture, for node-not-ready to fold',
+    fixture: 'node-not-ready-unknown.json',
+    rule: 'stuck-terminating',
+    expect: [
+      { object: 'Pod/prod/web-6b8f7c9d54-h7l4z', severity: 'critical', cause: 'node-lost' },
+      { object: 'Pod/prod/postgres-1', severity: 'critical', cause: 'node-lost' },
+    ],
+  },
+  {
+    name: 'stays quiet on a pod deleted a few minutes ago',
+    fixture: 'exit-codes-quiet-healthy-and-finished-jobs.json',
+    rule: 'stuck-terminating',
+    expect: [],
+  },
+  {
+    name: 'stays quiet on a pod whose deletion deadline has not passed, and on a running Job pod with its job-tracking finalizer',
+    fixture: QUIET,
+    rule: 'stuck-terminating',
+    expect: [],
+  },
 ];
