@@ -10,7 +10,7 @@ const rule: Rule = {
   description:
     'The main process exits successfully, but the pod has restartPolicy Always (every Deployment, StatefulSet and DaemonSet pod), so the kubelet restarts it and backs off: CrashLoopBackOff with last state Completed. The program is a one-shot task, or it forks into the background and its foreground process returns.',
   detection: 'A main container (or native sidecar) with restartCount > 0 whose last termination has exitCode 0 in a pod with restartPolicy Always. Finished Job pods and init containers that exit 0 are never reported.',
-  supersedes: ['crash-loop-back-off'],
+  supersedes: ['crash-loop-back-off', 'frequent-restarts'],
   remediation: [
     { description: 'Make the container\'s main process stay in the foreground (e.g. nginx -g "daemon off;", no trailing &, exec the server from the entrypoint script)' },
     { description: 'If the work is meant to finish, run it as a Job or CronJob instead of a Deployment' },

@@ -10,7 +10,7 @@ const rule: Rule = {
   description:
     'The main process exited with status 1: a general application error such as an unhandled exception, a failed start-up check or bad configuration. It is not a segmentation fault (that is 139) and not an image or runtime problem.',
   detection: 'state.terminated or lastState.terminated with exitCode 1 on any container; severity critical while the container cannot stay up, warning once it runs again.',
-  supersedes: ['crash-loop-back-off'],
+  supersedes: ['crash-loop-back-off', 'frequent-restarts'],
   remediation: [
     { description: 'Read the log of the crashed container: the application prints why it exits', command: 'kubectl logs -n NAMESPACE POD -c CONTAINER --previous' },
     { description: 'Compare configuration the app reads at start-up (env, ConfigMaps, Secrets, mounted files) with what it expects' },

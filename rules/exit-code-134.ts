@@ -9,7 +9,7 @@ const rule: Rule = {
   description:
     'Exit 134 is 128+6: the process received SIGABRT, almost always from itself calling abort(): a failed assertion, a fatal runtime error (glibc "double free or corruption", C++ std::terminate, a JVM or Node.js fatal error such as "JavaScript heap out of memory").',
   detection: 'state.terminated or lastState.terminated with exitCode 134; the log tail shows the assertion or fatal error.',
-  supersedes: ['crash-loop-back-off'],
+  supersedes: ['crash-loop-back-off', 'frequent-restarts'],
   remediation: [
     { description: 'Read the last lines of the previous log: the abort message names the failed assertion or fatal error' },
     { description: 'For "JavaScript heap out of memory", raise --max-old-space-size together with the memory limit' },

@@ -14,7 +14,7 @@ const rule: Rule = {
     'Exit 137 is 128+9: the process was killed with SIGKILL, which it cannot catch. When the termination reason is OOMKilled the kernel did it for memory (see oom-killed). Otherwise it was the kubelet, after a failed liveness probe or when the termination grace period ran out, or kill -9 from inside or outside the container.',
   detection:
     'exitCode 137 with a reason other than OOMKilled. The pod\'s Unhealthy ("Liveness probe failed") and Killing events and the container\'s livenessProbe settings tell a probe kill; ExceededGracePeriod or a deletion tells a grace-period kill.',
-  supersedes: ['crash-loop-back-off', 'liveness-probe-failed'],
+  supersedes: ['crash-loop-back-off', 'liveness-probe-failed', 'frequent-restarts'],
   remediation: [
     { description: 'Read the Unhealthy and Killing events: a liveness probe failure shows there' },
     { description: 'If the probe kills a slow but healthy container, give it a startupProbe or a larger timeoutSeconds / failureThreshold' },

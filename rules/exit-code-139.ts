@@ -17,7 +17,7 @@ const rule: Rule = {
   description:
     'Exit 139 is 128+11: the process was killed by SIGSEGV after touching memory it does not own. The bug is in native code: the program itself, a native library or extension, or a binary linked against another libc than the image has (glibc vs musl on Alpine).',
   detection: 'state.terminated or lastState.terminated with exitCode 139; the log tail is evidence.',
-  supersedes: ['crash-loop-back-off'],
+  supersedes: ['crash-loop-back-off', 'frequent-restarts'],
   remediation: [
     { description: 'Read the previous log for the last action before the crash' },
     { description: 'Check native dependencies against the image\'s libc and CPU architecture; reproduce with core dumps enabled' },

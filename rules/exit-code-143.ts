@@ -10,7 +10,7 @@ const rule: Rule = {
   description:
     'Exit 143 is 128+15: the process ended on SIGTERM without handling it. The kubelet sends SIGTERM when it restarts a container after a failed liveness probe, and on deletion, eviction, preemption and rollouts. Outside a deletion it means something keeps stopping the container.',
   detection: 'exitCode 143 on a container of a pod that is not being deleted; Unhealthy and Killing events tell a liveness-probe restart.',
-  supersedes: ['crash-loop-back-off', 'liveness-probe-failed'],
+  supersedes: ['crash-loop-back-off', 'liveness-probe-failed', 'frequent-restarts'],
   remediation: [
     { description: 'Read the Killing and Unhealthy events to see who stopped the container' },
     { description: 'Handle SIGTERM in the application so planned stops exit 0 cleanly' },

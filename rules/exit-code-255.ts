@@ -10,7 +10,7 @@ const rule: Rule = {
   description:
     'Exit 255 usually means the program called exit(-1) (or exit(255)) on a fatal error, which many languages, scripts and tools do; exit values wrap modulo 256. Less often the container runtime failed. It is not a signal and does not by itself mean "out of range".',
   detection: 'state.terminated or lastState.terminated with exitCode 255 on a pod that is not a finished Job (a sidecar exiting 255 after its Job completed is not reported).',
-  supersedes: ['crash-loop-back-off'],
+  supersedes: ['crash-loop-back-off', 'frequent-restarts'],
   remediation: [
     { description: 'Read the previous log: the fatal error is printed before exit(-1)' },
     { description: 'If the log is empty, check the events and the node\'s container runtime' },

@@ -10,7 +10,7 @@ const rule: Rule = {
   description:
     'Exit codes 2 to 124 have no system-wide meaning: the program chose the value (2 is often a command-line usage error). The application\'s documentation and its log say what it means.',
   detection: 'state.terminated or lastState.terminated with exitCode 2-124.',
-  supersedes: ['crash-loop-back-off'],
+  supersedes: ['crash-loop-back-off', 'frequent-restarts'],
   remediation: [{ description: 'Read the previous log and look the code up in the application\'s documentation' }],
   match: (context) =>
     terminationFindings(

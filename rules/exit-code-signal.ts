@@ -12,7 +12,7 @@ const rule: Rule = {
   description:
     'An exit code from 129 to 254 is 128+N: the process was ended by signal N (130 SIGINT, 131 SIGQUIT, 132 SIGILL, 135 SIGBUS, 136 SIGFPE, 141 SIGPIPE, ...). Codes above 192 cannot be signals on Linux and are the program\'s own exit value. 134, 137, 139 and 143 have rules of their own.',
   detection: 'exitCode 129-254 except 134, 137, 139 and 143, decoded into the signal\'s number and name.',
-  supersedes: ['crash-loop-back-off'],
+  supersedes: ['crash-loop-back-off', 'frequent-restarts'],
   remediation: [{ description: 'Read the previous log and find who sent the signal, or which fault raised it' }],
   match: (context) =>
     terminationFindings(

@@ -22,6 +22,7 @@ import failedCreate from './failed-create.js';
 import failedCreatePodSandbox from './failed-create-pod-sandbox.js';
 import failedMount from './failed-mount.js';
 import forbidden from './forbidden.js';
+import frequentRestarts from './frequent-restarts.js';
 import imagePullBackOff from './image-pull-back-off.js';
 import initContainerFailed from './init-container-failed.js';
 import invalidImageName from './invalid-image-name.js';
@@ -62,6 +63,7 @@ export const rules: readonly Rule[] = [
   failedCreatePodSandbox,
   failedMount,
   forbidden,
+  frequentRestarts,
   imagePullBackOff,
   initContainerFailed,
   invalidImageName,

@@ -21,7 +21,7 @@ const rule: Rule = {
   description:
     'The kernel\'s OOM killer killed the container (reason OOMKilled, exit 137) because its memory use reached the container\'s memory limit, or the node ran out of memory. Unlike a plain exit 137, the cause is memory: the limit is too low for the workload, or the application leaks.',
   detection: 'reason OOMKilled in state.terminated or lastState.terminated of any container; the memory limit and request, restart count and the crash loop are evidence.',
-  supersedes: ['crash-loop-back-off', 'exit-code-137'],
+  supersedes: ['crash-loop-back-off', 'exit-code-137', 'frequent-restarts'],
   remediation: [
     { description: 'Compare the memory the container uses with its limit', command: 'kubectl top pod -n NAMESPACE POD --containers' },
     { description: 'Raise the memory limit if the workload needs it, or fix the leak', command: 'kubectl set resources deployment/NAME -n NAMESPACE -c CONTAINER --limits=memory=NEW' },

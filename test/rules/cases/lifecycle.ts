@@ -201,4 +201,30 @@ export const lifecycleCases: RuleCase[] = [
     rule: 'stuck-terminating',
     expect: [],
   },
+
+  // frequent-restarts
+  {
+    name: 'reports a running, ready container that was OOMKilled again and again, with the past OOM kill decoded',
+    fixture: 'frequent-restarts-recovered-oom.json',
+    rule: 'frequent-restarts',
+    expect: [{ object: 'Pod/shop/recommender-84c7d9f6b-g6p3w', container: 'recommender', severity: 'warning', exitCode: 137, signal: 'SIGKILL' }],
+  },
+  {
+    name: 'reads recent restarts from the events when no termination was recorded',
+    fixture: 'frequent-restarts-no-last-state.json',
+    rule: 'frequent-restarts',
+    expect: [{ object: 'Pod/edge/gateway-6f9d8c7b5-q2m9x', container: 'gateway', severity: 'warning' }],
+  },
+  {
+    name: 'stays quiet on old restarts, on few recent ones, and on a crash loop',
+    fixture: 'frequent-restarts-quiet-old-and-few-restarts.json',
+    rule: 'frequent-restarts',
+    expect: [],
+  },
+  {
+    name: 'stays quiet on containers that never restarted',
+    fixture: QUIET,
+    rule: 'frequent-restarts',
+    expect: [],
+  },
 ];
