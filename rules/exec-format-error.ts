@@ -90,7 +90,7 @@ const rule: Rule = {
     'The kernel refuses to execute the container\'s binary: "exec format error". Almost always the image was built for another CPU architecture than the node\'s (an image built on an Apple-silicon laptop, arm64, running on amd64 nodes, or an amd64-only image on Graviton / Ampere nodes). Less often the entrypoint is a script without a #! line. Every restart fails the same way on that node.',
   detection:
     '"exec format error" in the termination message (reason StartError, exit 128), the waiting message (RunContainerError, CreateContainerError) or a Failed event of a container, or in the previous log tail of a container that stopped with a failure (`exec /usr/local/bin/app: exec format error`, exit 1 or 255). The node\'s architecture (node.status.nodeInfo.architecture), the image, and sibling pods running on nodes of another architecture are evidence.',
-  supersedes: ['exit-code-1', 'exit-code-128', 'exit-code-255', 'exit-code-app', 'crash-loop-back-off', 'run-container-error', 'create-container-error', 'pod-pending'],
+  supersedes: ['exit-code-1', 'exit-code-128', 'exit-code-255', 'exit-code-app', 'crash-loop-back-off', 'run-container-error', 'create-container-error', 'init-container-failed', 'pod-pending'],
   remediation: [
     { description: 'Check which platforms the image has', command: 'docker manifest inspect IMAGE' },
     { description: 'Build and push a multi-architecture image', command: 'docker buildx build --platform linux/amd64,linux/arm64 -t IMAGE --push .' },

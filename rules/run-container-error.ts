@@ -17,7 +17,7 @@ const rule: Rule = {
     'The runtime created the container but could not start its process: the entrypoint does not exist in the image (or its #! interpreter does not), it is not executable, the command is empty, the binary is built for another CPU architecture, or a bind mount cannot be made. The process never runs, so there is no log; the runtime\'s message is the only account.',
   detection:
     'state.waiting.reason=RunContainerError on a container or init container. The waiting message, lastState.terminated (reason StartError, exit code 128) and the kubelet\'s Failed events carry runc\'s message: `exec: "/app/x": permission denied`, `stat /app/x: no such file or directory`, `exec: "": executable file not found in $PATH`, `exec format error`, `error mounting ... to rootfs`.',
-  supersedes: ['exit-code-128', 'crash-loop-back-off', 'pod-pending'],
+  supersedes: ['exit-code-128', 'crash-loop-back-off', 'init-container-failed', 'pod-pending'],
   remediation: [
     { description: 'Read the runtime\'s message (State / Last State in describe)', command: 'kubectl describe pod -n NAMESPACE POD' },
     { description: 'Not found: fix the command path, or the image\'s ENTRYPOINT / COPY (a script also needs its #! interpreter in the image)' },
