@@ -23,7 +23,7 @@ const rule: Rule = {
     'Unhealthy events from the kubelet ("Liveness probe failed: HTTP probe failed with statuscode: 404", "... dial tcp 10.1.2.3:8080: connect: connection refused", "... context deadline exceeded (Client.Timeout exceeded while awaiting headers)", "command "cat /tmp/healthy" timed out") matched to the container by fieldPath, Killing events ("Container web failed liveness probe, will be restarted"), restartCount and the last termination (137/143), and the livenessProbe settings from the spec. Critical while the probe keeps restarting the container; a warning when it fails without a restart yet, or the container runs again since its last kill.',
   // A container that handles SIGTERM exits 0 when the probe restarts it: that exit is the kill, not a
   // one-shot program (exit 137 and 143 are left to their rules, which fold this one in).
-  supersedes: ['exit-code-0'],
+  supersedes: ['exit-code-0', 'frequent-restarts'],
   remediation: [
     { description: 'See the probe failures and what the endpoint answered', command: 'kubectl describe pod -n NAMESPACE POD' },
     { description: '404 or refused connection: fix the probe\'s path or port to match what the application serves' },

@@ -11,9 +11,10 @@ describe('lifecycle rules in the engine', () => {
     expect(report.diagnoses[0]!.context).toEqual([expect.stringMatching(/restarts often: 7 restarts/)]);
   });
 
-  it('keeps frequent-restarts as the diagnosis when no termination explains the restarts', () => {
+  it('folds restarts with no recorded termination into the liveness-probe failures that explain them', () => {
     const report = diagnose(loadFixture('frequent-restarts-no-last-state.json'), rules);
-    expect(report.diagnoses.filter((d) => d.rule === 'frequent-restarts').map((d) => d.severity)).toEqual(['warning']);
+    expect(report.diagnoses.map((d) => [d.rule, d.severity])).toEqual([['liveness-probe-failed', 'warning']]);
+    expect(report.diagnoses[0]!.context).toEqual([expect.stringMatching(/restarts often: 12 restarts/)]);
   });
 
   it('groups the failed init container of two replicas into one diagnosis that folds the exit code, the crash loop and the Pending pod', () => {
