@@ -55,10 +55,15 @@ function stringMap(x: unknown): Record<string, string> | undefined {
   return out;
 }
 
-/** Drop keys whose value is undefined, so projections serialise compactly. */
+/**
+ * The same object without its undefined keys, so projections serialise compactly. A copy rather
+ * than `delete`: deleting keys turns an object into a slow dictionary, and the copies share hidden
+ * classes, which keeps thousands of projected pods small and fast to read.
+ */
 function compact<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
-  return o;
+  const out = {} as T;
+  for (const k in o) if (o[k] !== undefined) out[k] = o[k];
+  return out;
 }
 
 /** Annotations that may embed whole manifests (with env values) are not kept. */
