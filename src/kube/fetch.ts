@@ -1,4 +1,4 @@
-import type { Pod } from '../model/k8s.js';
+import type { Node, Pod, Workload } from '../model/k8s.js';
 import { OWNER_KINDS } from '../model/k8s.js';
 import { ClusterError, NotFoundError } from '../model/errors.js';
 import { cut, firstLine, MAX_TEXT, neutralize } from '../model/text.js';
@@ -126,17 +126,28 @@ class Fetch {
     if (!this.snapshot.accessErrors.some(same)) this.snapshot.accessErrors.push(accessError);
   }
 
-  /** Every item of a list, page by page. An expired continue token (410) restarts the list once. */
-  async list(resource: string, namespace: string | null, query: Record<string, string> = {}): Promise<Raw[]> {
+  /**
+   * Every item of a list, page by page, each projected as its page arrives so that only the
+   * projections are kept and a raw page is garbage once read: memory grows with the page size and
+   * the projected cluster, not with the raw one. An expired continue token (410) restarts the list
+   * once (what the first attempt projected is dropped).
+   */
+  async list<T>(resource: string, namespace: string | null, project: (raw: Raw) => T | undefined, query: Record<string, string> = {}): Promise<T[]> {
     const path = PATHS[resource]!(namespace);
     for (let attempt = 0; ; attempt++) {
-      const items: Raw[] = [];
+      const items: T[] = [];
       let token: string | undefined;
       try {
         do {
           const page = await this.http.getJson(path, { ...query, limit: this.options.pageSize, continue: token });
           if (!isObj(page)) throw new ClusterError(`the API server answered ${path} with something that is not a list`);
-          if (Array.isArray(page.items)) for (const item of page.items) if (isObj(item)) items.push(item);
+          if (Array.isArray(page.items)) {
+            for (const item of page.items) {
+              if (!isObj(item)) continue;
+              const projected = project(item);
+              if (projected !== undefined) items.push(projected);
+            }
+          }
           const meta = isObj(page.metadata) ? page.metadata : {};
           token = typeof meta.continue === 'string' && meta.continue !== '' ? meta.continue : undefined;
         } while (token);
@@ -148,11 +159,16 @@ class Fetch {
     }
   }
 
+  /** A raw pod's projection; its env values are remembered (never kept) for masking log lines. */
+  private projectPod = (raw: Raw): Pod | undefined => {
+    for (const value of envValues(raw)) this.secrets.add(value);
+    return projectPod(raw);
+  };
+
   addPods(raws: Raw[]): Pod[] {
     const pods: Pod[] = [];
     for (const raw of raws) {
-      for (const value of envValues(raw)) this.secrets.add(value);
-      const pod = projectPod({ ...raw, kind: 'Pod' });
+      const pod = this.projectPod(raw);
       if (pod) pods.push(pod);
     }
     this.snapshot.pods.push(...pods);
@@ -160,44 +176,47 @@ class Fetch {
   }
 
   async readPods(namespace: string | null): Promise<Pod[]> {
-    const raws = await this.guard('pods', 'list', namespace, null, () => this.list('pods', namespace));
-    return raws ? this.addPods(raws) : [];
+    const pods = (await this.guard('pods', 'list', namespace, null, () => this.list('pods', namespace, this.projectPod))) ?? [];
+    for (const pod of pods) this.snapshot.pods.push(pod);
+    return pods;
   }
 
   async readEvents(namespace: string | null, fieldSelector?: string): Promise<void> {
-    const raws = await this.guard('events', 'list', namespace, null, () => this.list('events', namespace, fieldSelector ? { fieldSelector } : {}));
-    for (const raw of raws ?? []) {
-      const event = projectEvent(raw);
-      if (event) this.snapshot.events.push(event);
-    }
+    const events = await this.guard('events', 'list', namespace, null, () => this.list('events', namespace, projectEvent, fieldSelector ? { fieldSelector } : {}));
+    for (const event of events ?? []) this.snapshot.events.push(event);
   }
 
   /** Nodes the pods run on: one list when several are needed, single GETs otherwise. */
   async readNodes(pods: Pod[]): Promise<void> {
     const names = [...new Set(pods.map((pod) => pod.spec.nodeName).filter((n): n is string => !!n))].sort();
     if (names.length === 0) return;
-    let raws: Raw[] | undefined;
+    let nodes: Node[] | undefined;
     if (names.length <= 3) {
       const got = await Promise.all(
         names.map((name) => this.guard('nodes', 'get', null, name, async () => this.http.getJson(`/api/v1/nodes/${encodeURIComponent(name)}`))),
       );
-      raws = got.filter(isObj);
+      nodes = got.filter(isObj).map((raw) => projectNode(raw)).filter((node): node is Node => node !== undefined);
     } else {
       const wanted = new Set(names);
-      raws = (await this.guard('nodes', 'list', null, null, () => this.list('nodes', null)))?.filter((raw) => isObj(raw.metadata) && wanted.has(String(raw.metadata.name)));
+      nodes = await this.guard('nodes', 'list', null, null, () => this.list('nodes', null, (raw) => (isObj(raw.metadata) && wanted.has(String(raw.metadata.name)) ? projectNode(raw) : undefined)));
     }
-    for (const raw of raws ?? []) {
-      const node = projectNode({ ...raw, kind: 'Node' });
-      if (node) this.snapshot.nodes.push(node);
-    }
+    for (const node of nodes ?? []) this.snapshot.nodes.push(node);
   }
+
+  /** Owners already in the snapshot, by kind/namespace/name. */
+  private readonly ownerKeys = new Set<string>();
 
   addWorkload(raw: unknown, kind: string): void {
     if (!isObj(raw)) return;
     const workload = projectWorkload({ ...raw, kind });
-    if (workload && !this.snapshot.owners.some((o) => o.kind === workload.kind && o.metadata.namespace === workload.metadata.namespace && o.metadata.name === workload.metadata.name)) {
-      this.snapshot.owners.push(workload);
-    }
+    if (workload) this.addProjectedWorkload(workload);
+  }
+
+  private addProjectedWorkload(workload: Workload): void {
+    const key = `${workload.kind}/${workload.metadata.namespace ?? ''}/${workload.metadata.name ?? ''}`;
+    if (this.ownerKeys.has(key)) return;
+    this.ownerKeys.add(key);
+    this.snapshot.owners.push(workload);
   }
 
   /** Every workload of a namespace, one list per kind, in parallel. */
@@ -205,8 +224,8 @@ class Fetch {
     await Promise.all(
       OWNER_KINDS.map(async (kind) => {
         const resource = RESOURCE_OF_KIND[kind]!;
-        const raws = await this.guard(resource, 'list', namespace, null, () => this.list(resource, namespace));
-        for (const raw of raws ?? []) this.addWorkload(raw, kind);
+        const workloads = await this.guard(resource, 'list', namespace, null, () => this.list(resource, namespace, (raw) => projectWorkload({ ...raw, kind })));
+        for (const workload of workloads ?? []) this.addProjectedWorkload(workload);
       }),
     );
   }
