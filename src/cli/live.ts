@@ -22,11 +22,13 @@ async function startSpinner(text: string, args: GlobalArgs): Promise<Spinner | u
  */
 export async function readLive(args: GlobalArgs, purpose: 'pod' | 'namespace' = args.mode ?? 'namespace'): Promise<Snapshot> {
   const timeoutMs = parseDuration(args.requestTimeout, '--request-timeout');
-  const { loadConfigModule } = await import('../kube/client.js');
-  const { loadKubeConfig } = await loadConfigModule();
-  const { KubeHttp } = await import('../kube/http.js');
-  const { fetchNamespace, fetchPod, DEFAULT_FETCH } = await import('../kube/fetch.js');
-  const loaded = loadKubeConfig({ kubeconfig: args.kubeconfig, context: args.context });
+  const [{ loadKubeConfigClass }, { loadKubeConfigWith }, { KubeHttp }, { fetchNamespace, fetchPod, DEFAULT_FETCH }] = await Promise.all([
+    import('../kube/client.js'),
+    import('../kube/kubeconfig.js'),
+    import('../kube/http.js'),
+    import('../kube/fetch.js'),
+  ]);
+  const loaded = loadKubeConfigWith(await loadKubeConfigClass(), { kubeconfig: args.kubeconfig, context: args.context });
   const http = new KubeHttp(loaded.kc, {
     timeoutMs,
     onRequest: args.debug ? (line) => process.stderr.write(`kdiag: ${line}\n`) : undefined,
