@@ -11,7 +11,7 @@ export interface GlobalArgs {
   context?: string;
   kubeconfig?: string;
   snapshot?: string;
-  output: 'text' | 'json';
+  output: 'text' | 'json' | 'markdown' | 'junit';
   color?: boolean;
   debug: boolean;
   failOn: Severity | 'never';

@@ -39,7 +39,7 @@ function clusterOptions<T>(y: Argv<T>) {
 }
 
 function diagnoseOptions<T>(y: Argv<T>) {
-  return outputOption(clusterOptions(y), ['text', 'json'] as const)
+  return outputOption(clusterOptions(y), ['text', 'json', 'markdown', 'junit'] as const)
     .option('snapshot', { type: 'string', describe: 'Replay a recorded snapshot or kubectl -o json|yaml output instead of reading a cluster ("-" = stdin)' })
     .option('fail-on', { choices: ['critical', 'warning', 'info', 'never'] as const, default: 'critical' as const, describe: 'Exit 1 when a diagnosis is at or above this severity' })
     .option('verbose', { type: 'boolean', default: false, describe: 'List every affected pod' });

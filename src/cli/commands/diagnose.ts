@@ -2,6 +2,8 @@ import { EXIT, UsageError } from '../../model/errors.js';
 import type { Snapshot } from '../../model/snapshot.js';
 import { diagnose, failsAt } from '../../engine/index.js';
 import { renderJson } from '../../report/json.js';
+import { renderJunit } from '../../report/junit.js';
+import { renderMarkdown } from '../../report/markdown.js';
 import { renderText } from '../../report/text.js';
 import { readSnapshotFile } from '../../snapshot/file.js';
 import { narrow, narrowNamespace, podNotFound, selectPods } from '../../snapshot/select.js';
@@ -51,7 +53,14 @@ export async function runDiagnose(args: GlobalArgs): Promise<number> {
       if (args.debug) process.stderr.write(`kdiag: rule ${id} failed on this snapshot: ${error instanceof Error ? error.stack : String(error)}\n`);
     },
   });
-  const text = args.output === 'json' ? renderJson(report) : renderText(report, { color: useColor(args), width: Math.min(process.stdout.columns || 100, 120), verbose: args.verbose ?? false });
+  const text =
+    args.output === 'json'
+      ? renderJson(report)
+      : args.output === 'markdown'
+        ? renderMarkdown(report, { verbose: args.verbose ?? false })
+        : args.output === 'junit'
+          ? renderJunit(report, snapshot, { failOn: args.failOn })
+          : renderText(report, { color: useColor(args), width: Math.min(process.stdout.columns || 100, 120), verbose: args.verbose ?? false });
   process.stdout.write(text);
   return failsAt(report, args.failOn) ? EXIT.FINDINGS : EXIT.OK;
 }
