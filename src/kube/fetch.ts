@@ -50,6 +50,58 @@ function batch(resource: string, ns: string | null): string {
   return ns ? `/apis/batch/v1/namespaces/${ns}/${resource}` : `/apis/batch/v1/${resource}`;
 }
 
+/** An RBAC verb of a read. */
+export type ReadVerb = 'get' | 'list' | 'watch';
+
+/**
+ * Every read kdiag makes, as RBAC sees it: API group ('' is the core group) → resource → verbs.
+ * The fetcher sends nothing outside it (declaredReadsOnly), so this is exactly what kdiag must be
+ * granted; docs/fleet/cronjob.yaml's ClusterRole is tested against it.
+ */
+export const READS: Readonly<Record<string, Readonly<Record<string, readonly ReadVerb[]>>>> = {
+  '': { pods: ['get', 'list'], 'pods/log': ['get'], events: ['list'], nodes: ['get', 'list'], namespaces: ['get', 'list'] },
+  apps: { replicasets: ['get', 'list'], deployments: ['get', 'list'], statefulsets: ['get', 'list'], daemonsets: ['get', 'list'] },
+  batch: { jobs: ['get', 'list'], cronjobs: ['get', 'list'] },
+};
+
+/** What RBAC calls a GET of this API path: group, resource (with its subresource) and verb. */
+export function rbacOf(pathname: string, query: Record<string, unknown> = {}): { group: string; resource: string; verb: ReadVerb } | undefined {
+  const match = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)\/(.+)$/.exec(pathname);
+  if (!match) return undefined;
+  let segments = match[2]!.split('/');
+  if (segments[0] === 'namespaces' && segments.length > 2) segments = segments.slice(2);
+  const [resource, name, subresource, ...rest] = segments;
+  if (!resource || rest.length > 0) return undefined;
+  const watch = query.watch !== undefined && query.watch !== false && query.watch !== 'false' && query.watch !== 0;
+  return { group: match[1] ?? '', resource: subresource ? `${resource}/${subresource}` : resource, verb: name ? 'get' : watch ? 'watch' : 'list' };
+}
+
+/** The client with every request checked against READS first: a read kdiag does not declare is a bug. */
+export function declaredReadsOnly(http: KubeHttp): KubeHttp {
+  const check = (pathname: string, query: Record<string, unknown> = {}) => {
+    const read = rbacOf(pathname, query);
+    if (!read || !READS[read.group]?.[read.resource]?.includes(read.verb)) {
+      throw new Error(`GET ${pathname} is not a read kdiag declares (READS in src/kube/fetch.ts)`);
+    }
+  };
+  const getJson: KubeHttp['getJson'] = async (pathname, query) => {
+    check(pathname, query);
+    return http.getJson(pathname, query);
+  };
+  const getText: KubeHttp['getText'] = async (pathname, query, accept) => {
+    check(pathname, query);
+    return http.getText(pathname, query, accept);
+  };
+  return new Proxy(http, {
+    get(target, key) {
+      if (key === 'getJson') return getJson;
+      if (key === 'getText') return getText;
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
 /** RBAC resource name of a workload kind. */
 const RESOURCE_OF_KIND: Record<string, string> = {
   ReplicaSet: 'replicasets',
@@ -326,6 +378,7 @@ async function readOwnerChains(fetch: Fetch, pods: Pod[]): Promise<void> {
 
 /** Read a whole namespace (or the cluster, with namespace null): pods, events, workloads, nodes, logs. */
 export async function fetchNamespace(http: KubeHttp, namespace: string | null, context: string, options: FetchOptions = DEFAULT_FETCH): Promise<Snapshot> {
+  http = declaredReadsOnly(http);
   const scope: Scope = namespace ? { kind: 'Namespace', namespace, name: null } : { kind: 'Cluster', namespace: null, name: null };
   const fetch = new Fetch(http, scope, context, options);
   const [pods] = await Promise.all([fetch.readPods(namespace), fetch.readEvents(namespace), fetch.readWorkloads(namespace)]);
@@ -365,6 +418,7 @@ async function assertNamespaceExists(http: KubeHttp, namespace: string): Promise
  * workloads, pick the workload's pods through ownerReferences (or app labels), then read theirs.
  */
 export async function fetchPod(http: KubeHttp, namespace: string, name: string, context: string, options: FetchOptions = DEFAULT_FETCH): Promise<Snapshot> {
+  http = declaredReadsOnly(http);
   const scope: Scope = { kind: 'Pod', namespace, name };
   const fetch = new Fetch(http, scope, context, options);
   let notFound = false;
