@@ -1,4 +1,4 @@
-import type { Node, Pod, Workload } from '../model/k8s.js';
+import type { KubeEvent, Node, Pod, Workload } from '../model/k8s.js';
 import { OWNER_KINDS } from '../model/k8s.js';
 import { ClusterError, NotFoundError } from '../model/errors.js';
 import { cut, firstLine, MAX_TEXT, neutralize } from '../model/text.js';
@@ -6,7 +6,9 @@ import { controllerOf } from '../model/snapshot-index.js';
 import type { AccessError, LogTail, Scope, Snapshot } from '../model/snapshot.js';
 import { emptySnapshot } from '../model/snapshot.js';
 import { projectEvent, projectNode, projectPod, projectWorkload } from '../snapshot/project.js';
-import { narrow, nearNames, podNotFound, selectPods } from '../snapshot/select.js';
+import { narrow, narrowToLabels, nearNames, podNotFound, selectPods } from '../snapshot/select.js';
+import type { LabelSelector } from '../snapshot/selector.js';
+import { matchesSelector } from '../snapshot/selector.js';
 import { ApiStatusError, KubeHttp } from './http.js';
 
 /**
@@ -227,10 +229,16 @@ class Fetch {
     return pods;
   }
 
-  async readPods(namespace: string | null): Promise<Pod[]> {
-    const pods = (await this.guard('pods', 'list', namespace, null, () => this.list('pods', namespace, this.projectPod))) ?? [];
+  async readPods(namespace: string | null, labelSelector?: string): Promise<Pod[]> {
+    const query = labelSelector ? { labelSelector } : {};
+    const pods = (await this.guard('pods', 'list', namespace, null, () => this.list('pods', namespace, this.projectPod, query))) ?? [];
     for (const pod of pods) this.snapshot.pods.push(pod);
     return pods;
+  }
+
+  /** Events about one object of a namespace, by name (a refusal is recorded and gives none). */
+  async eventsAbout(namespace: string, name: string): Promise<KubeEvent[]> {
+    return (await this.guard('events', 'list', namespace, null, () => this.list('events', namespace, projectEvent, { fieldSelector: `involvedObject.name=${name}` }))) ?? [];
   }
 
   async readEvents(namespace: string | null, fieldSelector?: string): Promise<void> {
@@ -358,15 +366,25 @@ class Fetch {
   }
 }
 
-/** The owners a set of pods points at, read up the chain: ReplicaSet then Deployment, Job then CronJob. */
-async function readOwnerChains(fetch: Fetch, pods: Pod[]): Promise<void> {
+/**
+ * The owners a set of pods points at, read up the chain: ReplicaSet then Deployment, Job then CronJob.
+ * With `events`, each owner's events (FailedCreate on a ReplicaSet, ...) are read alongside the
+ * owner itself, not after the chain: a round trip per hop, and kept for the owners that exist.
+ */
+async function readOwnerChains(fetch: Fetch, pods: Pod[], events = false): Promise<void> {
   let refs = new Map<string, { kind: string; namespace: string; name: string }>();
   for (const pod of pods) {
     const ref = controllerOf(pod.metadata.ownerReferences);
     if (ref && RESOURCE_OF_KIND[ref.kind]) refs.set(`${ref.kind}/${pod.metadata.namespace}/${ref.name}`, { kind: ref.kind, namespace: pod.metadata.namespace ?? 'default', name: ref.name });
   }
   for (let hop = 0; hop < 3 && refs.size > 0; hop++) {
-    const raws = await Promise.all([...refs.values()].map(async (ref) => ({ ref, raw: await fetch.readWorkload(ref.kind, ref.namespace, ref.name) })));
+    const raws = await Promise.all(
+      [...refs.values()].map(async (ref) => {
+        const [raw, about] = await Promise.all([fetch.readWorkload(ref.kind, ref.namespace, ref.name), events ? fetch.eventsAbout(ref.namespace, ref.name) : undefined]);
+        if (raw && about) for (const event of about) fetch.snapshot.events.push(event);
+        return { ref, raw };
+      }),
+    );
     const next = new Map<string, { kind: string; namespace: string; name: string }>();
     for (const { ref, raw } of raws) {
       const parent = controllerOf(projectWorkload({ ...(raw ?? {}), kind: ref.kind })?.metadata.ownerReferences);
@@ -376,19 +394,23 @@ async function readOwnerChains(fetch: Fetch, pods: Pod[]): Promise<void> {
   }
 }
 
-/** Read a whole namespace (or the cluster, with namespace null): pods, events, workloads, nodes, logs. */
-export async function fetchNamespace(http: KubeHttp, namespace: string | null, context: string, options: FetchOptions = DEFAULT_FETCH): Promise<Snapshot> {
+/**
+ * Read a whole namespace (or the cluster, with namespace null): pods, events, workloads, nodes, logs.
+ * With a label selector, the API lists only the matching pods; events and workloads are read as
+ * usual, then cut to what concerns those pods (and the workloads whose pod template matches).
+ */
+export async function fetchNamespace(http: KubeHttp, namespace: string | null, context: string, options: FetchOptions = DEFAULT_FETCH, selector?: LabelSelector): Promise<Snapshot> {
   http = declaredReadsOnly(http);
   const scope: Scope = namespace ? { kind: 'Namespace', namespace, name: null } : { kind: 'Cluster', namespace: null, name: null };
   const fetch = new Fetch(http, scope, context, options);
-  const [pods] = await Promise.all([fetch.readPods(namespace), fetch.readEvents(namespace), fetch.readWorkloads(namespace)]);
+  const [pods] = await Promise.all([fetch.readPods(namespace, selector?.text), fetch.readEvents(namespace), fetch.readWorkloads(namespace)]);
   const { snapshot } = fetch;
   if (namespace && snapshot.pods.length === 0 && snapshot.events.length === 0 && snapshot.owners.length === 0 && snapshot.accessErrors.length === 0) {
     // The API lists nothing for a namespace that does not exist: say so rather than "no problems".
     await assertNamespaceExists(http, namespace);
   }
   await Promise.all([fetch.readNodes(pods), fetch.readLogs(pods)]);
-  return snapshot;
+  return selector ? narrowToLabels(snapshot, (labels) => matchesSelector(selector, labels)) : snapshot;
 }
 
 /** NotFoundError (with near names, when namespaces may be listed) for a namespace that does not exist. */
@@ -438,14 +460,9 @@ export async function fetchPod(http: KubeHttp, namespace: string, name: string, 
     const pods = fetch.addPods([raw]);
     const pod = pods[0];
     if (pod) {
-      await Promise.all([
-        fetch.readEvents(namespace, `involvedObject.name=${name}`),
-        fetch.readNodes(pods),
-        readOwnerChains(fetch, pods),
-        fetch.readLogs(pods),
-      ]);
-      // Owner events (FailedCreate on a ReplicaSet, ...) once the owners are known.
-      await Promise.all(fetch.snapshot.owners.map((owner) => fetch.readEvents(namespace, `involvedObject.name=${owner.metadata.name}`)));
+      // Every read that needs only the pod, at once; the owner chain reads each owner's events
+      // with the owner. At most three round trips in a row: pod, ReplicaSet, Deployment.
+      await Promise.all([fetch.readEvents(namespace, `involvedObject.name=${name}`), fetch.readNodes(pods), readOwnerChains(fetch, pods, true), fetch.readLogs(pods)]);
     }
     return dedupeEvents(fetch.snapshot);
   }
