@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { StringDecoder } from 'node:string_decoder';
 import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { ClusterError } from '../model/errors.js';
 import { firstLine, neutralize } from '../model/text.js';
@@ -33,6 +34,17 @@ export interface HttpOptions {
   onRequest?: (line: string) => void;
 }
 
+
+/** A watch in progress: see KubeHttp.stream. */
+export interface JsonStream {
+  /** Resolves when the server ends the stream or close() is called; rejects when it breaks. */
+  done: Promise<void>;
+  /** Stop reading and drop the connection. */
+  close(): void;
+}
+
+/** Longest line a watch stream may send (an object is at most 1.5 MB in etcd). */
+const MAX_STREAM_LINE = 16 * 1024 * 1024;
 
 /** Transient failures worth another try. */
 const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
@@ -124,6 +136,125 @@ export class KubeHttp {
     }
   }
 
+  /**
+   * A watch (`?watch=true`): GET a path whose answer is a stream of JSON documents, one per line,
+   * and hand each to `onValue` as it arrives. Resolves once a 2xx answer's headers are in; its
+   * `done` resolves when the server ends the stream (or close() is called) and rejects when the
+   * connection breaks, stays silent for `idleMs`, sends a line that is not JSON, or onValue throws.
+   * A non-2xx answer rejects as getJson's do (ApiStatusError, ClusterError). No retries: the
+   * caller watches again from where it was. Only GET, like everything here.
+   */
+  async stream(pathname: string, query: Record<string, string | number | boolean | undefined>, onValue: (value: unknown) => void, idleMs: number): Promise<JsonStream> {
+    const url = new URL(this.base.pathname.replace(/\/$/, '') + pathname, this.base);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
+    const opts = await this.prepare();
+    const transport = url.protocol === 'http:' ? http : https;
+    const started = Date.now();
+    const line = (status: number) => `GET ${url.pathname}${url.search} -> ${status} (${Date.now() - started} ms)`;
+    return new Promise<JsonStream>((resolveOpen, rejectOpen) => {
+      let opened = false;
+      let fail: (error: Error) => void = rejectOpen;
+      const req = transport.request(
+        url,
+        {
+          ...opts,
+          method: 'GET',
+          headers: { ...opts.headers, Accept: 'application/json', 'User-Agent': `kdiag/${VERSION}` },
+          timeout: this.options.timeoutMs || undefined,
+        },
+        (res) => {
+          const status = res.statusCode ?? 0;
+          if (status < 200 || status >= 300) {
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.on('error', (error) => rejectOpen(networkError(error, this.server)));
+            res.on('end', () => {
+              this.options.onRequest?.(line(status));
+              rejectOpen(statusError(status, Buffer.concat(chunks).toString('utf8'), res.headers['retry-after'], this.server, this.kc.getCurrentContext()));
+            });
+            return;
+          }
+          this.options.onRequest?.(`${line(status)} watching`);
+          opened = true;
+          // From here the bound is on silence, not on the whole answer.
+          req.setTimeout(idleMs);
+          let finished = false;
+          let settle!: (error?: Error) => void;
+          const done = new Promise<void>((resolve, reject) => {
+            settle = (error) => {
+              if (finished) return;
+              finished = true;
+              if (!error) return resolve();
+              req.destroy();
+              reject(error);
+            };
+          });
+          fail = (error) => settle(error);
+          const decoder = new StringDecoder('utf8');
+          let buffered = '';
+          const take = (text: string): boolean => {
+            const trimmed = text.trim();
+            if (!trimmed) return true;
+            let value: unknown;
+            try {
+              value = JSON.parse(trimmed);
+            } catch {
+              settle(new ClusterError(`the API server at ${this.server} sent a watch line of ${url.pathname} that is not JSON`));
+              return false;
+            }
+            try {
+              onValue(value);
+            } catch (error) {
+              settle(error instanceof Error ? error : new Error(String(error)));
+              return false;
+            }
+            return true;
+          };
+          res.on('data', (chunk: Buffer) => {
+            if (finished) return;
+            let from = buffered.length;
+            buffered += decoder.write(chunk);
+            let newline: number;
+            while ((newline = buffered.indexOf('\n', from)) >= 0) {
+              const text = buffered.slice(0, newline);
+              buffered = buffered.slice(newline + 1);
+              from = 0;
+              if (!take(text)) return;
+            }
+            if (buffered.length > MAX_STREAM_LINE) settle(new ClusterError(`the API server at ${this.server} sent a watch line of ${url.pathname} longer than 16 MB`));
+          });
+          res.on('end', () => {
+            if (!finished && take(buffered + decoder.end())) settle();
+          });
+          res.on('error', (error) => settle(networkError(error, this.server)));
+          res.on('close', () => {
+            if (!res.complete) settle(new TransientError(`the watch of ${url.pathname} on ${this.server} was cut off`));
+          });
+          resolveOpen({
+            done,
+            close: () => {
+              settle();
+              req.destroy();
+            },
+          });
+        },
+      );
+      req.on('timeout', () => {
+        req.destroy(
+          opened
+            ? new TransientError(`the watch of ${url.pathname} on ${this.server} was silent for ${Math.round(idleMs / 1000)}s`)
+            : new ClusterError(`the API server at ${this.server} did not answer within ${this.options.timeoutMs / 1000}s (--request-timeout)`),
+        );
+      });
+      req.on('error', (error) => {
+        const failure = error instanceof ClusterError ? error : networkError(error, this.server);
+        if (opened) fail(failure);
+        else rejectOpen(failure);
+      });
+      req.end();
+    });
+  }
+
   private async once(url: URL, accept: string): Promise<string> {
     const opts = await this.prepare();
     const transport = url.protocol === 'http:' ? http : https;
@@ -191,6 +322,9 @@ function credentialError(error: unknown, kc: KubeConfig): ClusterError {
 /** A connection that broke mid-way; worth another try. */
 class TransientError extends ClusterError {}
 
+/** 401: the credentials were refused; trying again with them will not help. */
+export class UnauthorizedError extends ClusterError {}
+
 function networkError(error: Error & { code?: string }, server: string): ClusterError {
   const code = error.code ?? '';
   if (RETRY_CODES.has(code)) return new TransientError(`the connection to ${server} was reset`, error.message);
@@ -212,7 +346,7 @@ function networkError(error: Error & { code?: string }, server: string): Cluster
 
 function statusError(status: number, body: string, retryAfter: string | string[] | undefined, server: string, context: string): Error {
   if (status === 401) {
-    return new ClusterError(
+    return new UnauthorizedError(
       `unauthorized (401) by ${server}: the credentials of context "${context}" were refused; the token may have expired or the exec credential plugin failed to refresh it`,
     );
   }
