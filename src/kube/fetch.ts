@@ -78,28 +78,24 @@ export function rbacOf(pathname: string, query: Record<string, unknown> = {}): {
   return { group: match[1] ?? '', resource: subresource ? `${resource}/${subresource}` : resource, verb: name ? 'get' : watch ? 'watch' : 'list' };
 }
 
+/** The methods of KubeHttp that send a request, each as (path, query, ...). */
+const REQUEST_METHODS = new Set<PropertyKey>(['getJson', 'getText', 'stream']);
+
 /** The client with every request checked against READS first: a read kdiag does not declare is a bug. */
 export function declaredReadsOnly(http: KubeHttp): KubeHttp {
-  const check = (pathname: string, query: Record<string, unknown> = {}) => {
-    const read = rbacOf(pathname, query);
-    if (!read || !READS[read.group]?.[read.resource]?.includes(read.verb)) {
-      throw new Error(`GET ${pathname} is not a read kdiag declares (READS in src/kube/fetch.ts)`);
-    }
-  };
-  const getJson: KubeHttp['getJson'] = async (pathname, query) => {
-    check(pathname, query);
-    return http.getJson(pathname, query);
-  };
-  const getText: KubeHttp['getText'] = async (pathname, query, accept) => {
-    check(pathname, query);
-    return http.getText(pathname, query, accept);
-  };
   return new Proxy(http, {
     get(target, key) {
-      if (key === 'getJson') return getJson;
-      if (key === 'getText') return getText;
       const value: unknown = Reflect.get(target, key, target);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      if (typeof value !== 'function') return value;
+      const method = value as (...args: unknown[]) => unknown;
+      if (!REQUEST_METHODS.has(key)) return method.bind(target);
+      return async (pathname: string, query: Record<string, unknown> = {}, ...rest: unknown[]) => {
+        const read = rbacOf(pathname, query);
+        if (!read || !READS[read.group]?.[read.resource]?.includes(read.verb)) {
+          throw new Error(`GET ${pathname} is not a read kdiag declares (READS in src/kube/fetch.ts)`);
+        }
+        return method.call(target, pathname, query, ...rest);
+      };
     },
   });
 }
