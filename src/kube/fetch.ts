@@ -61,7 +61,8 @@ export type ReadVerb = 'get' | 'list' | 'watch';
  * granted; docs/fleet/cronjob.yaml's ClusterRole is tested against it.
  */
 export const READS: Readonly<Record<string, Readonly<Record<string, readonly ReadVerb[]>>>> = {
-  '': { pods: ['get', 'list'], 'pods/log': ['get'], events: ['list'], nodes: ['get', 'list'], namespaces: ['get', 'list'] },
+  // watch: `kdiag pod|namespace --watch` follows pods and events after listing them.
+  '': { pods: ['get', 'list', 'watch'], 'pods/log': ['get'], events: ['list', 'watch'], nodes: ['get', 'list'], namespaces: ['get', 'list'] },
   apps: { replicasets: ['get', 'list'], deployments: ['get', 'list'], statefulsets: ['get', 'list'], daemonsets: ['get', 'list'] },
   batch: { jobs: ['get', 'list'], cronjobs: ['get', 'list'] },
 };
@@ -135,8 +136,10 @@ function unavailable(server: string, verb: string, namespace: string | null, nam
 }
 
 /** A fetch in progress: the snapshot it fills and the access errors it meets. */
-class Fetch {
+export class Fetch {
   readonly snapshot: Snapshot;
+  /** The resourceVersion of the last complete list of each resource, where to start a watch. */
+  readonly listVersions = new Map<string, string>();
   /** Literal env values seen in raw pods: never recorded, and masked in log lines. */
   private readonly secrets = new Set<string>();
 
@@ -200,6 +203,7 @@ class Fetch {
           }
           const meta = isObj(page.metadata) ? page.metadata : {};
           token = typeof meta.continue === 'string' && meta.continue !== '' ? meta.continue : undefined;
+          if (!token && typeof meta.resourceVersion === 'string' && meta.resourceVersion) this.listVersions.set(resource, meta.resourceVersion);
         } while (token);
         return items;
       } catch (error) {
@@ -367,7 +371,7 @@ class Fetch {
  * With `events`, each owner's events (FailedCreate on a ReplicaSet, ...) are read alongside the
  * owner itself, not after the chain: a round trip per hop, and kept for the owners that exist.
  */
-async function readOwnerChains(fetch: Fetch, pods: Pod[], events = false): Promise<void> {
+export async function readOwnerChains(fetch: Fetch, pods: Pod[], events = false): Promise<void> {
   let refs = new Map<string, { kind: string; namespace: string; name: string }>();
   for (const pod of pods) {
     const ref = controllerOf(pod.metadata.ownerReferences);
@@ -410,7 +414,7 @@ export async function fetchNamespace(http: KubeHttp, namespace: string | null, c
 }
 
 /** NotFoundError (with near names, when namespaces may be listed) for a namespace that does not exist. */
-async function assertNamespaceExists(http: KubeHttp, namespace: string): Promise<void> {
+export async function assertNamespaceExists(http: KubeHttp, namespace: string): Promise<void> {
   try {
     await http.getJson(`/api/v1/namespaces/${namespace}`);
     return;
