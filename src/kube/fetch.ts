@@ -230,7 +230,7 @@ export class Fetch {
   }
 
   async readPods(namespace: string | null, labelSelector?: string): Promise<Pod[]> {
-    const query = labelSelector ? { labelSelector } : {};
+    const query: Record<string, string> = labelSelector ? { labelSelector } : {};
     const pods = (await this.guard('pods', 'list', namespace, null, () => this.list('pods', namespace, this.projectPod, query))) ?? [];
     for (const pod of pods) this.snapshot.pods.push(pod);
     return pods;

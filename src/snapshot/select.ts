@@ -147,3 +147,86 @@ export function narrowNamespace(snapshot: Snapshot, namespace: string | null): S
     logs: snapshot.logs.filter((log) => log.namespace === namespace),
   };
 }
+
+const ownerKey = (kind: string, namespace: string | null | undefined, name: string | null | undefined) => `${kind}/${namespace ?? ''}/${name ?? ''}`;
+
+/** Namespace of an event's object (its own, else the event's). */
+const eventNamespace = (event: Snapshot['events'][number]) => event.involvedObject.namespace ?? event.metadata.namespace;
+
+/**
+ * The part of a sweep a label selector keeps: the pods whose labels match, with their nodes, owner
+ * chains and log tails (as `narrow` keeps them), and also the workloads whose pod template matches
+ * (a Deployment that cannot create its pods is about them), with the events of all these. The
+ * scope stays.
+ */
+export function narrowToLabels(snapshot: Snapshot, matches: (labels: Readonly<Record<string, string>> | undefined) => boolean): Snapshot {
+  const pods = snapshot.pods.filter((pod) => matches(pod.metadata.labels));
+  const narrowed = narrow(snapshot, pods, snapshot.scope);
+  const kept = new Set(narrowed.owners.map((o) => ownerKey(o.kind, o.metadata.namespace, o.metadata.name)));
+  const templated = new Set(
+    snapshot.owners
+      .filter((o) => !kept.has(ownerKey(o.kind, o.metadata.namespace, o.metadata.name)) && o.spec?.template?.metadata?.labels && matches(o.spec.template.metadata.labels))
+      .map((o) => ownerKey(o.kind, o.metadata.namespace, o.metadata.name)),
+  );
+  if (templated.size === 0) return narrowed;
+  const events = new Set(narrowed.events);
+  return {
+    ...narrowed,
+    owners: snapshot.owners.filter((o) => {
+      const key = ownerKey(o.kind, o.metadata.namespace, o.metadata.name);
+      return kept.has(key) || templated.has(key);
+    }),
+    events: snapshot.events.filter((e) => events.has(e) || templated.has(ownerKey(e.involvedObject.kind ?? '', eventNamespace(e), e.involvedObject.name))),
+  };
+}
+
+/**
+ * A snapshot without the pods and namespaces a sweep leaves out: a left-out pod goes with its
+ * events and log tails, a node with them when only left-out pods ran on it, and a workload when it
+ * had pods and every one was left out; a left-out namespace goes whole (pods, workloads, events,
+ * logs, refused reads). Everything else stays as it is.
+ */
+export function withoutExcluded(snapshot: Snapshot, leaveOut: { pod?: (pod: Pod) => boolean; namespace?: (namespace: string) => boolean }): Snapshot {
+  const outNamespace = leaveOut.namespace ?? (() => false);
+  const outPod = (pod: Pod) => outNamespace(pod.metadata.namespace ?? 'default') || (leaveOut.pod?.(pod) ?? false);
+  if (!snapshot.pods.some(outPod) && !snapshot.owners.some((o) => outNamespace(o.metadata.namespace ?? 'default')) && !snapshot.events.some((e) => outNamespace(eventNamespace(e) ?? ''))) {
+    return snapshot;
+  }
+  const index = new SnapshotIndex(snapshot);
+  const pods: Pod[] = [];
+  const droppedPods = new Set<string>();
+  const nodesKept = new Set<string>();
+  const nodesDropped = new Set<string>();
+  const ownersKept = new Set<string>();
+  const ownersDropped = new Set<string>();
+  for (const pod of snapshot.pods) {
+    const out = outPod(pod);
+    const namespace = pod.metadata.namespace;
+    if (out) droppedPods.add(`${namespace}/${pod.metadata.name}`);
+    else pods.push(pod);
+    if (pod.spec.nodeName) (out ? nodesDropped : nodesKept).add(pod.spec.nodeName);
+    let ref = controllerOf(pod.metadata.ownerReferences);
+    for (let hops = 0; ref && hops < 4; hops++) {
+      (out ? ownersDropped : ownersKept).add(ownerKey(ref.kind, namespace, ref.name));
+      ref = controllerOf(index.workload(ref.kind, namespace, ref.name)?.metadata.ownerReferences);
+    }
+  }
+  const nodeOut = (name: string | undefined) => !!name && nodesDropped.has(name) && !nodesKept.has(name);
+  const ownerOut = (key: string) => ownersDropped.has(key) && !ownersKept.has(key);
+  return {
+    ...snapshot,
+    pods,
+    nodes: snapshot.nodes.filter((node) => !nodeOut(node.metadata.name)),
+    owners: snapshot.owners.filter((o) => !outNamespace(o.metadata.namespace ?? 'default') && !ownerOut(ownerKey(o.kind, o.metadata.namespace, o.metadata.name))),
+    events: snapshot.events.filter((event) => {
+      const o = event.involvedObject;
+      if (o.kind === 'Node') return !nodeOut(o.name);
+      const namespace = eventNamespace(event);
+      if (namespace && outNamespace(namespace)) return false;
+      if (o.kind === 'Pod') return !droppedPods.has(`${namespace}/${o.name}`);
+      return !ownerOut(ownerKey(o.kind ?? '', namespace, o.name));
+    }),
+    logs: snapshot.logs.filter((log) => !droppedPods.has(`${log.namespace}/${log.pod}`)),
+    accessErrors: snapshot.accessErrors.filter((e) => e.namespace === null || !outNamespace(e.namespace)),
+  };
+}

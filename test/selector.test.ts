@@ -1,0 +1,145 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { UsageError } from '../src/model/errors.js';
+import type { Report } from '../src/model/report.js';
+import { narrowToLabels } from '../src/snapshot/select.js';
+import { matchesSelector, parseSelector } from '../src/snapshot/selector.js';
+import { startApiServer } from './support/api-server.js';
+import type { ApiServer } from './support/api-server.js';
+import { ROOT, fixturePath, loadFixture } from './support/fixtures.js';
+import type { RunResult } from './support/run.js';
+import { runProgram } from './support/run.js';
+
+/**
+ * `kdiag namespace -l SELECTOR`: the label selector parser and matcher, the cut of a snapshot to
+ * the selected pods, and the built CLI replaying a file and reading the loopback API server (which
+ * must receive the selector as labelSelector on the pods list).
+ */
+
+describe('parseSelector', () => {
+  it.each([
+    ['app=web', 'app=web'],
+    ['app==web', 'app=web'],
+    [' app = web ', 'app=web'],
+    ['app!=web', 'app!=web'],
+    ['app=', 'app='],
+    ['tier in (web, api)', 'tier in (api,web)'],
+    ['tier in (web,api,web)', 'tier in (api,web)'],
+    ['tier notin (batch)', 'tier notin (batch)'],
+    ['tier', 'tier'],
+    ['!tier', '!tier'],
+    ['! tier', '!tier'],
+    ['app.kubernetes.io/name=cart,tier notin (x,y),!canary', 'app.kubernetes.io/name=cart,tier notin (x,y),!canary'],
+    ['environment in (production, qa),tier!=frontend', 'environment in (production,qa),tier!=frontend'],
+  ])('%s reads as %s', (input, canonical) => {
+    expect(parseSelector(input).text).toBe(canonical);
+  });
+
+  it.each([
+    ['', /give a label selector/],
+    ['   ', /give a label selector/],
+    ['app=web=x', /expected ',' between requirements/],
+    ['app in web', /expected '\(' after in/],
+    ['app in ()', /list of "app" is empty/],
+    ['app in (a b)', /expected ',' or '\)'/],
+    ['app in (a', /expected ',' or '\)'/],
+    ['=web', /expected a label key, found '='/],
+    ['app=web,', /missing after the last ','/],
+    ['app=web,,tier', /expected a label key, found ','/],
+    ['!', /expected a label key after '!'/],
+    ['app>1', /node selectors/],
+    ['app foo', /expected =, ==, !=, in or notin after "app"/],
+    ['-app=web', /not a valid label key/],
+    ['Example.com/app=web', /not a valid label key: the prefix/],
+    [`${'a'.repeat(64)}=x`, /not a valid label key/],
+    ['app=-web', /not a valid label value/],
+    [`app=${'v'.repeat(64)}`, /not a valid label value/],
+  ])('refuses %j', (input, message) => {
+    let error: unknown;
+    try {
+      parseSelector(input);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).message).toMatch(/^-l "/);
+    expect((error as UsageError).message).toMatch(message);
+    expect((error as UsageError).message).not.toContain('\n');
+  });
+});
+
+describe('matchesSelector', () => {
+  const web = { app: 'web', tier: 'frontend' };
+  const api = { app: 'api' };
+  const none = undefined;
+  it.each([
+    ['app=web', [true, false, false]],
+    ['app!=web', [false, true, true]],
+    ['tier in (frontend,backend)', [true, false, false]],
+    ['tier notin (frontend)', [false, true, true]],
+    ['tier', [true, false, false]],
+    ['!tier', [false, true, true]],
+    ['app,!tier', [false, true, false]],
+    ['app=web,tier=backend', [false, false, false]],
+    ['app=', [false, false, false]],
+  ] as const)('%s', (input, expected) => {
+    const selector = parseSelector(input);
+    expect([web, api, none].map((labels) => matchesSelector(selector, labels))).toEqual(expected);
+  });
+
+  it('an empty value matches a label that is the empty string', () => {
+    expect(matchesSelector(parseSelector('app='), { app: '' })).toBe(true);
+    expect(matchesSelector(parseSelector('app in (x,)'), { app: '' })).toBe(true);
+  });
+
+  it('does not read inherited properties as labels', () => {
+    expect(matchesSelector(parseSelector('constructor'), {})).toBe(false);
+    expect(matchesSelector(parseSelector('!toString'), {})).toBe(true);
+  });
+});
+
+describe('narrowToLabels', () => {
+  it('keeps the selected pods with their owners, nodes, events and logs, and nothing of the others', () => {
+    const snapshot = loadFixture('demo-namespace.json');
+    const selector = parseSelector('app in (cart,checkout)');
+    const cut = narrowToLabels(snapshot, (labels) => matchesSelector(selector, labels));
+    expect(cut.scope).toEqual(snapshot.scope);
+    expect(cut.pods.map((p) => p.metadata.name).sort()).toEqual([
+      'cart-6br8cpcwpc-v9tpm',
+      'cart-6br8cpcwpc-xd6r6',
+      'cart-6br8cpcwpc-z6l75',
+      'checkout-pxm8xhfkz9-625vl',
+      'checkout-pxm8xhfkz9-m2rvj',
+    ]);
+    expect(cut.owners.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+      'Deployment/cart',
+      'Deployment/checkout',
+      'ReplicaSet/cart-6br8cpcwpc',
+      'ReplicaSet/checkout-pxm8xhfkz9',
+    ]);
+    const names = new Set(cut.pods.map((p) => p.metadata.name));
+    const nodes = new Set(cut.pods.map((p) => p.spec.nodeName));
+    expect(cut.nodes.every((n) => nodes.has(n.metadata.name))).toBe(true);
+    expect(cut.logs.every((l) => names.has(l.pod))).toBe(true);
+    expect(cut.logs.length).toBeGreaterThan(0);
+    for (const event of cut.events) {
+      const o = event.involvedObject;
+      if (o.kind === 'Pod') expect(names.has(o.name)).toBe(true);
+      else if (o.kind === 'Node') expect(nodes.has(o.name)).toBe(true);
+      else expect(['cart', 'checkout', 'cart-6br8cpcwpc', 'checkout-pxm8xhfkz9']).toContain(o.name);
+    }
+    expect(cut.events.length).toBeGreaterThan(0);
+  });
+
+  it('keeps a workload whose pod template matches though it has no pod (it may be failing to create them)', () => {
+    const snapshot = loadFixture('demo-namespace.json');
+    const podless = { ...snapshot, pods: snapshot.pods.filter((p) => p.metadata.labels?.app !== 'cart') };
+    const selector = parseSelector('app=cart');
+    const cut = narrowToLabels(podless, (labels) => matchesSelector(selector, labels));
+    expect(cut.pods).toEqual([]);
+    expect(cut.owners.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(['Deployment/cart', 'ReplicaSet/cart-6br8cpcwpc']);
+    expect(cut.events.every((e) => ['cart', 'cart-6br8cpcwpc'].includes(e.involvedObject.name ?? ''))).toBe(true);
+  });
+});
