@@ -13,7 +13,7 @@ export interface TextOptions {
 
 const LABEL: Record<Severity, string> = { critical: 'CRITICAL', warning: 'WARNING ', info: 'INFO    ' };
 
-function paint(severity: Severity, text: string): string {
+export function paint(severity: Severity, text: string): string {
   return severity === 'critical' ? kleur.red().bold(text) : severity === 'warning' ? kleur.yellow().bold(text) : kleur.cyan(text);
 }
 
@@ -40,7 +40,7 @@ function scopeLine(report: Report): string {
   return 'all namespaces';
 }
 
-function affectedLine(d: Diagnosis, verbose: boolean): string | undefined {
+export function affectedLine(d: Diagnosis, verbose: boolean): string | undefined {
   const pods = d.affected.filter((ref) => ref.kind === 'Pod').map((ref) => ref.name);
   const owner = d.owner ? `${d.owner.kind}/${d.owner.name}` : undefined;
   if (d.object.kind === 'Pod' && pods.length <= 1) {
@@ -86,6 +86,11 @@ function renderDiagnosis(d: Diagnosis, n: number, options: TextOptions): string[
     if (step.command) out.push(`${pad}     ${kleur.green('$')} ${step.command}`);
   });
   return out;
+}
+
+/** One diagnosis as the report prints it, without its numbered title line (kdiag --watch prints its own). */
+export function renderDiagnosisBody(d: Diagnosis, options: TextOptions): string[] {
+  return renderDiagnosis(d, 0, options).slice(1);
 }
 
 /**
