@@ -90,7 +90,13 @@ function renderDiagnosis(d: Diagnosis, n: number, options: TextOptions): string[
 
 /** One diagnosis as the report prints it, without its numbered title line (kdiag --watch prints its own). */
 export function renderDiagnosisBody(d: Diagnosis, options: TextOptions): string[] {
-  return renderDiagnosis(d, 0, options).slice(1);
+  const previous = kleur.enabled;
+  kleur.enabled = options.color;
+  try {
+    return renderDiagnosis(d, 0, options).slice(1);
+  } finally {
+    kleur.enabled = previous;
+  }
 }
 
 /**
