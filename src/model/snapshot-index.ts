@@ -23,6 +23,8 @@ export function controllerOf(refs: OwnerReference[] | undefined): OwnerReference
 export class SnapshotIndex {
   private readonly eventsByUid = new Map<string, KubeEvent[]>();
   private readonly eventsByName = new Map<string, KubeEvent[]>();
+  /** eventsByName's lists sorted oldest first, each sorted once, on first use. */
+  private readonly sortedByName = new Map<string, KubeEvent[]>();
   private readonly nodesByName = new Map<string, Node>();
   private readonly podsByNode = new Map<string, Pod[]>();
   private readonly ownersByName = new Map<string, Workload>();
@@ -51,9 +53,14 @@ export class SnapshotIndex {
    * with the same name must not inherit its predecessor's events), by kind/namespace/name otherwise.
    */
   eventsFor(kind: string, namespace: string | null | undefined, name: string | undefined, uid?: string): KubeEvent[] {
-    const byName = this.eventsByName.get(key(kind, namespace, name)) ?? [];
-    const result = uid ? byName.filter((event) => !event.involvedObject.uid || event.involvedObject.uid === uid) : byName;
-    return [...result].sort((a, b) => eventTime(a) - eventTime(b));
+    const k = key(kind, namespace, name);
+    let sorted = this.sortedByName.get(k);
+    if (!sorted) {
+      sorted = byTime(this.eventsByName.get(k) ?? []);
+      this.sortedByName.set(k, sorted);
+    }
+    // A fresh array each time: callers may sort or cut it.
+    return uid ? sorted.filter((event) => !event.involvedObject.uid || event.involvedObject.uid === uid) : sorted.slice();
   }
 
   /** Events about a pod. */
@@ -111,6 +118,16 @@ export class SnapshotIndex {
     }
     return top;
   }
+}
+
+/** Events oldest first (a stable sort: equal times keep their order), each time parsed once. */
+function byTime(events: KubeEvent[]): KubeEvent[] {
+  if (events.length < 2) return events.slice();
+  const times = events.map(eventTime);
+  return events
+    .map((_, i) => i)
+    .sort((a, b) => times[a]! - times[b]! || a - b)
+    .map((i) => events[i]!);
 }
 
 function push<T>(map: Map<string, T[]>, k: string, value: T): void {
