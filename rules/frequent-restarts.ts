@@ -2,11 +2,12 @@ import type { Finding, Rule } from '../src/model/finding.js';
 import { describeExitCode } from '../src/model/exit-codes.js';
 import { containers, eventEvidence, eventsWithReason, isAboutContainer, kubectl, msSince, podRef, previousLogs, readLogsStep } from '../src/model/pod.js';
 import { eventTime } from '../src/model/snapshot-index.js';
+import { DEFAULT_THRESHOLDS, thresholdsOf } from '../src/model/settings.js';
 import { isSettled } from '../src/model/terminations.js';
 import { age, firstLine } from '../src/model/text.js';
 
-/** restartCount from which a running container counts as restarting often. */
-const FREQUENT_RESTARTS = 5;
+/** restartCount from which a running container counts as restarting often, unless thresholds.restartCount says otherwise. */
+const FREQUENT_RESTARTS = DEFAULT_THRESHOLDS.restartCount;
 
 /** A restart within this long before the snapshot is recent: older restarts are history. */
 const RECENT_MS = 60 * 60 * 1000;
@@ -24,13 +25,14 @@ const rule: Rule = {
   title: 'Container restarts often, though it is running now',
   severity: 'warning',
   description: `A container that is running and ready now, but has restarted ${FREQUENT_RESTARTS} times or more and restarted within the last hour. Each restart drops its in-flight work and, while it is down, its share of the traffic; a pod that looks Running in kubectl get may be crashing every few minutes. The last termination (exit code, reason, a past OOM kill) says why; the rule that explains it takes this finding as context.`,
-  detection: `containerStatuses (and native sidecars) with state.running, ready=true and restartCount >= ${FREQUENT_RESTARTS}, whose lastState.terminated.finishedAt is within ${RECENT_MS / 60000} minutes of the capture time, or with BackOff / Killing / Started events about the container in that window; the last termination decoded, and the pod's age for the restart rate.`,
+  detection: `containerStatuses (and native sidecars) with state.running, ready=true and restartCount >= ${FREQUENT_RESTARTS} (thresholds.restartCount in the config file sets another), whose lastState.terminated.finishedAt is within ${RECENT_MS / 60000} minutes of the capture time, or with BackOff / Killing / Started events about the container in that window; the last termination decoded, and the pod's age for the restart rate.`,
   remediation: [
     { description: 'Read the log of the previous (crashed) instance', command: 'kubectl logs -n NAMESPACE POD -c CONTAINER --previous' },
     { description: 'Read the last termination state and the events', command: 'kubectl describe pod -n NAMESPACE POD' },
   ],
   match: (context) => {
     const { snapshot, index, now } = context;
+    const threshold = thresholdsOf(context).restartCount;
     const findings: Finding[] = [];
     for (const pod of snapshot.pods) {
       if (pod.status?.phase !== 'Running' || isSettled(context, pod)) continue;
@@ -38,7 +40,7 @@ const rule: Rule = {
         if (view.init && !view.sidecar) continue;
         const { status } = view;
         const restarts = status.restartCount ?? 0;
-        if (!status.state?.running || status.ready !== true || restarts < FREQUENT_RESTARTS) continue;
+        if (!status.state?.running || status.ready !== true || restarts < threshold) continue;
         const name = status.name;
         const last = status.lastState?.terminated;
         const lastAgo = msSince(last?.finishedAt, now);

@@ -1,6 +1,8 @@
 import type { Finding, ObjectRef, Rule, RuleContext, Severity } from '../model/finding.js';
 import { severityWeight } from '../model/finding.js';
 import type { Diagnosis, Report } from '../model/report.js';
+import type { SettingsInput } from '../model/settings.js';
+import { resolveSettings } from '../model/settings.js';
 import type { OwnerRef } from '../model/snapshot-index.js';
 import { SnapshotIndex } from '../model/snapshot-index.js';
 import type { Snapshot } from '../model/snapshot.js';
@@ -19,6 +21,13 @@ interface Tagged {
 export interface EngineOptions {
   /** Called when a rule throws on odd data; the rest of the diagnosis goes on. */
   onRuleError?: (ruleId: string, error: unknown) => void;
+  /**
+   * The user's settings: disabled rules do not run (a symptom they would have folded is then
+   * reported on its own), a severity override applies to a rule's findings and again after folding, and
+   * thresholds reach the rules through their context. Pod and namespace exclusions are not the
+   * engine's: they are cut from the snapshot before it runs.
+   */
+  settings?: SettingsInput;
 }
 
 /**
@@ -30,10 +39,13 @@ export interface EngineOptions {
 export function diagnose(snapshot: Snapshot, rules: readonly Rule[], options: EngineOptions = {}): Report {
   const index = new SnapshotIndex(snapshot);
   const parsedNow = Date.parse(snapshot.capturedAt);
-  const context: RuleContext = { snapshot, index, now: Number.isFinite(parsedNow) ? parsedNow : Date.now() };
+  const settings = resolveSettings(options.settings);
+  const context: RuleContext = { snapshot, index, now: Number.isFinite(parsedNow) ? parsedNow : Date.now(), settings };
+  const disabled = new Set(settings.disable);
 
   const tagged: Tagged[] = [];
   for (const rule of rules) {
+    if (disabled.has(rule.id)) continue;
     let findings: Finding[];
     try {
       findings = rule.match(context);
@@ -41,10 +53,14 @@ export function diagnose(snapshot: Snapshot, rules: readonly Rule[], options: En
       options.onRuleError?.(rule.id, error);
       continue;
     }
-    for (const finding of findings) tagged.push({ rule, finding, severity: finding.severity ?? rule.severity, context: [] });
+    const override = settings.severity[rule.id];
+    for (const finding of findings) tagged.push({ rule, finding, severity: override ?? finding.severity ?? rule.severity, context: [] });
   }
 
   const kept = foldSymptoms(tagged);
+  // A symptom folds with its overridden severity; after folding, a cause's override is the last
+  // word, also over the severity it took from a symptom.
+  for (const t of kept) t.severity = settings.severity[t.rule.id] ?? t.severity;
   const diagnoses = group(kept, index).sort(compareDiagnoses);
   const summary = { critical: 0, warning: 0, info: 0, pods: snapshot.pods.length };
   for (const diagnosis of diagnoses) summary[diagnosis.severity]++;

@@ -1,3 +1,4 @@
+import type { Settings } from './settings.js';
 import type { SnapshotIndex } from './snapshot-index.js';
 import type { Snapshot } from './snapshot.js';
 
@@ -54,6 +55,8 @@ export interface RuleContext {
   index: SnapshotIndex;
   /** snapshot.capturedAt in epoch milliseconds. */
   now: number;
+  /** The user's settings; rules read thresholds through thresholdsOf(context), which defaults them. */
+  settings?: Settings;
 }
 
 /** A diagnosis rule: metadata, and a pure function from the snapshot to findings. */
