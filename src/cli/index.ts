@@ -1,5 +1,5 @@
 import yargs from 'yargs';
-import type { Argv } from 'yargs';
+import type { Argv, FallbackCompletionFunction } from 'yargs';
 import { EXIT, KdiagError, UsageError } from '../model/errors.js';
 import { neutralize } from '../model/text.js';
 import { VERSION } from '../model/version.js';
@@ -69,20 +69,28 @@ export function joinDashValues(argv: string[]): string[] {
   return out;
 }
 
-/** Run kdiag with these arguments; resolves to the exit code. Never throws. */
-export async function main(argv: string[]): Promise<number> {
+/**
+ * Run kdiag with these arguments; resolves to the exit code. Never throws. `scriptName` is the
+ * command shown in help and examples (`kubectl kdiag` when run as a kubectl plugin).
+ */
+export async function main(argv: string[], scriptName = 'kdiag'): Promise<number> {
   let debug = argv.includes('--debug');
   let exitCode: number = EXIT.OK;
   let failure: unknown;
+  // Shell completion: the script `kdiag completion` prints runs `kdiag --get-yargs-completions WORD...`
+  // on TAB. Then no command runs and nothing goes to stderr; names come from ./completion.js.
+  const completing = argv.includes('--get-yargs-completions');
+  const completions: Promise<void>[] = [];
   // yargs reports a validation failure through .fail() and then still runs the command's handler
   // when exitProcess is off: a handler must not run once the arguments were refused.
   const unlessFailed =
     <A>(handler: (args: A) => Promise<void>) =>
     async (args: A): Promise<void> => {
-      if (failure === undefined) await handler(args);
+      if (failure === undefined && !completing) await handler(args);
     };
   const parser = yargs(joinDashValues(argv))
-    .scriptName('kdiag')
+    // The completion script is for the `kdiag` command, also when kubectl-kdiag prints it.
+    .scriptName(argv[0] === 'completion' ? 'kdiag' : scriptName)
     // A repeated flag means its last value, as in kubectl (not an array: -n a -n b would read "a,b").
     .parserConfiguration({ 'duplicate-arguments-array': false })
     .usage('kdiag: a doctor for Kubernetes workloads.\n\nUsage: $0 <command> [options]')
@@ -159,6 +167,10 @@ export async function main(argv: string[]): Promise<number> {
         exitCode = runRules(args.output);
       }),
     )
+    .completion('completion', 'Print the bash or zsh completion script (kdiag completion >> ~/.bashrc)', ((_current, _parsed, defaults, done) => {
+      const words = argv.slice(argv.indexOf('--get-yargs-completions') + 1);
+      completions.push(import('./completion.js').then(({ complete }) => complete(words, defaults, done)));
+    }) satisfies FallbackCompletionFunction)
     .demandCommand(1, 'name a command: pod, namespace, snapshot, explain or rules')
     .recommendCommands()
     .strict()
@@ -179,6 +191,12 @@ export async function main(argv: string[]): Promise<number> {
     debug = Boolean(parsed.debug);
   } catch (error) {
     failure ??= error;
+  }
+  if (completing) {
+    // yargs asks again from inside a command's options (a completion may add the next one), and
+    // refuses the half-typed words: wait for the candidates, print no error.
+    for (let next = completions.shift(); next; next = completions.shift()) await next.catch(() => undefined);
+    return EXIT.OK;
   }
   if (failure !== undefined) return reportFailure(failure, debug);
   return exitCode;
