@@ -18,6 +18,12 @@ import { ROOT } from './fixtures.js';
  * a "world" of raw objects loaded from a fixture List. Faults (403s, latency, 429/5xx, stalls,
  * resets, expired continue tokens) are set per test, and every request is logged.
  *
+ * Lists can be watched (`?watch=true&resourceVersion=RV`, a chunked stream of JSON lines, as
+ * Tables for kubectl): a test changes the world with update / add / remove, each change takes the
+ * next resourceVersion and is sent to the open watches. A watch from a resourceVersion older than
+ * the history kept is answered 410 Expired; expireWatches() forgets the history and ends the open
+ * watches with an ERROR event (410), dropWatches() cuts their connections.
+ *
  *   let server: ApiServer;
  *   beforeAll(async () => { server = await startApiServer({ fixture: 'test/fixtures/live-world.json' }); });
  *   afterEach(() => server.setFaults());            // no faults, counters reset
@@ -75,6 +81,9 @@ export interface Faults {
   maxPageSize?: number;
 }
 
+/** A change of the world, as a watch sends it. */
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
 /** One request the server saw. */
 export interface LoggedRequest {
   method: string;
@@ -117,6 +126,25 @@ export interface ApiServer {
   secrets: { token: string; revokedToken: string; clientKeyPem: string; clientKeyData: string };
   /** The CA and a certificate signed by it, and one that is not, for direct requests. */
   pki: Pki;
+  /** The world's current resourceVersion. */
+  readonly resourceVersion: string;
+  /**
+   * Change a stored object (kind as in the fixture: "Pod", "Event"): `mutate` gets a copy and
+   * changes it or returns a replacement. Open watches get MODIFIED. Returns the stored object.
+   */
+  update(kind: string, namespace: string | undefined, name: string, mutate: (object: Raw) => Raw | void): Raw;
+  /** Add an object (with kind and metadata.name); open watches get ADDED. */
+  add(object: Raw): Raw;
+  /** Delete an object; open watches get DELETED. */
+  remove(kind: string, namespace: string | undefined, name: string): void;
+  /** Forget the history: open watches get an ERROR event (410 Expired) and end; older resourceVersions are 410. */
+  expireWatches(): void;
+  /** Cut the connection of every open watch, without an answer's end. */
+  dropWatches(): void;
+  /** Send a BOOKMARK with the current resourceVersion to the open watches that allow them. */
+  bookmark(): void;
+  /** How many watches are open now. */
+  readonly watching: number;
   close(): Promise<void>;
 }
 
@@ -253,7 +281,11 @@ interface FixtureLog {
 class World {
   private readonly byResource = new Map<string, Raw[]>();
   readonly logs: FixtureLog[] = [];
-  readonly resourceVersion: string;
+  private revision: number;
+  /** Watches may start from this resourceVersion or a later one; older ones are 410 Expired. */
+  oldestWatchable: number;
+  /** Every change since oldestWatchable, in order. */
+  history: { rv: number; resource: string; type: WatchEventType; object: Raw }[] = [];
 
   constructor(list: Raw) {
     const items = Array.isArray(list.items) ? list.items.filter(isObj) : [];
@@ -292,7 +324,31 @@ class World {
         }
       }
     }
-    this.resourceVersion = String(maxRv + 1);
+    this.revision = maxRv + 1;
+    this.oldestWatchable = this.revision;
+  }
+
+  get resourceVersion(): string {
+    return String(this.revision);
+  }
+
+  /** Record a change under the next resourceVersion (set on the object) and return it. */
+  change(resource: string, type: WatchEventType, object: Raw): { rv: number; resource: string; type: WatchEventType; object: Raw } {
+    this.revision++;
+    const stored = { ...object, metadata: { ...metaOf(object), resourceVersion: String(this.revision) } };
+    const list = this.all(resource).filter((o) => keyOf(o) !== keyOf(stored));
+    if (type !== 'DELETED') list.push(stored);
+    list.sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+    this.byResource.set(resource, list);
+    const entry = { rv: this.revision, resource, type, object: stored };
+    this.history.push(entry);
+    return entry;
+  }
+
+  /** Forget the history: watches must start again from a list. */
+  compact(): void {
+    this.history = [];
+    this.oldestWatchable = this.revision;
   }
 
   private add(resource: string, item: Raw): void {
@@ -847,6 +903,15 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         return send(res, entry, fault.status, status(fault.status, reason, message, details), retryAfter !== undefined ? { 'Retry-After': String(retryAfter) } : {});
       }
     }
+    if (request.resource && request.verb === 'watch' && request.resource.verbs.includes('watch') && !faultForbids(request)) {
+      try {
+        startWatch(request, res, entry, req.headers.accept);
+      } catch (error) {
+        if (error instanceof BadRequest) send(res, entry, 400, status(400, 'BadRequest', error.message));
+        else throw error;
+      }
+      return;
+    }
     try {
       const [code, body] = route(request, user, req.headers.accept);
       send(res, entry, code, body);
@@ -855,6 +920,72 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       else if (error instanceof BadRequest) send(res, entry, 400, status(400, 'BadRequest', error.message));
       else send(res, entry, 500, status(500, 'InternalError', `test API server bug: ${(error as Error).message}`));
     }
+  };
+
+  /** What a list request (namespace, label and field selectors) keeps, as a predicate. */
+  const selection = (info: ResourceInfo, request: RequestInfo): ((o: Raw) => boolean) => {
+    const labels = request.query.get('labelSelector');
+    const labelTest = labels ? labelSelector(labels) : () => true;
+    const fields = request.query.get('fieldSelector');
+    const fieldTest = fields ? fieldSelector(fields, info.kind) : () => true;
+    return (o) => (request.namespace === undefined || namespaceOf(o) === request.namespace) && labelTest(obj(metaOf(o).labels) as Record<string, string>) && fieldTest(o);
+  };
+
+  interface Watcher {
+    info: ResourceInfo;
+    request: RequestInfo;
+    res: ServerResponse;
+    keeps: (o: Raw) => boolean;
+    table: string | undefined;
+    bookmarks: boolean;
+    timer?: NodeJS.Timeout;
+  }
+  const watchers = new Set<Watcher>();
+
+  const emit = (w: Watcher, type: string, object: Raw): void => {
+    if (w.res.destroyed || w.res.writableEnded) return;
+    const sent = w.table && type !== 'ERROR' && type !== 'BOOKMARK' ? toTable([object], w.info, w.request, w.table, { resourceVersion: str(metaOf(object).resourceVersion) }) : object;
+    w.res.write(`${JSON.stringify({ type, object: sent })}\n`);
+  };
+
+  const endWatch = (w: Watcher): void => {
+    watchers.delete(w);
+    if (w.timer) clearTimeout(w.timer);
+    if (!w.res.destroyed && !w.res.writableEnded) w.res.end();
+  };
+
+  /** A watch: 410 for a resourceVersion older than the history; else 200, chunked, one JSON event per line. */
+  const startWatch = (request: RequestInfo, res: ServerResponse, entry: LoggedRequest, accept: string | undefined): void => {
+    const info = request.resource!;
+    const keeps = selection(info, request);
+    const from = request.query.get('resourceVersion') ?? '';
+    const since = from === '' || from === '0' ? undefined : Number(from);
+    if (since !== undefined && (!Number.isInteger(since) || since < world.oldestWatchable)) {
+      return send(res, entry, 410, status(410, 'Expired', `too old resource version: ${from} (${world.oldestWatchable})`));
+    }
+    entry.status = 200;
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+    const w: Watcher = { info, request, res, keeps, table: wantsTable(accept), bookmarks: ['true', '1'].includes(request.query.get('allowWatchBookmarks') ?? '') };
+    watchers.add(w);
+    res.on('close', () => endWatch(w));
+    // No resourceVersion: the current state first, as ADDED events (as the API server does).
+    if (since === undefined) for (const o of world.all(info.name)) if (keeps(o)) emit(w, 'ADDED', o);
+    if (since !== undefined) for (const h of world.history) if (h.rv > since && h.resource === info.name && keeps(h.object)) emit(w, h.type, h.object);
+    const seconds = Number(request.query.get('timeoutSeconds') ?? NaN);
+    if (Number.isFinite(seconds) && seconds > 0) w.timer = setTimeout(() => endWatch(w), seconds * 1000);
+  };
+
+  /** Apply a change to the world and send it to the watches that see it. */
+  const publish = (resource: string, type: WatchEventType, object: Raw): Raw => {
+    const entry = world.change(resource, type, object);
+    for (const w of watchers) if (w.info.name === resource && w.keeps(entry.object)) emit(w, type, entry.object);
+    return entry.object;
+  };
+
+  const resourceOfKind = (kind: string): ResourceInfo => {
+    const info = RESOURCES.find((r) => r.kind === kind && !r.name.includes('/'));
+    if (!info) throw new Error(`the test API server does not serve kind ${kind}`);
+    return info;
   };
 
   const route = (request: RequestInfo, user: string, accept: string | undefined): [number, unknown] => {
@@ -874,7 +1005,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     }
     const info = request.resource!;
     if (faultForbids(request)) return [403, forbidden(info, request, user)];
-    if (request.verb === 'watch') return [400, status(400, 'BadRequest', 'watch is not supported by the test API server')];
+    if (request.verb === 'watch') return [405, status(405, 'MethodNotAllowed', `${info.name} cannot be watched`)];
     if (info.name === 'pods/log') return podLog(request);
     const table = wantsTable(accept);
     if (request.verb === 'get') {
@@ -1061,6 +1192,52 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       counters = new Map();
       expireLeft = faults.expireContinue ?? 0;
     },
+    get resourceVersion() {
+      return world.resourceVersion;
+    },
+    get watching() {
+      return watchers.size;
+    },
+    update(kind, namespace, name, mutate) {
+      const info = resourceOfKind(kind);
+      const found = world.find(info.name, namespace, name);
+      if (!found) throw new Error(`no ${kind} ${namespace ?? ''}/${name} in the test world`);
+      const copy = structuredClone(found);
+      const next = mutate(copy) ?? copy;
+      return publish(info.name, 'MODIFIED', next);
+    },
+    add(object) {
+      const info = resourceOfKind(str(object.kind));
+      const apiVersion = info.group ? `${info.group}/${info.version}` : info.version;
+      if (world.find(info.name, namespaceOf(object) || undefined, nameOf(object))) throw new Error(`${str(object.kind)} ${keyOf(object)} is already in the test world`);
+      return publish(info.name, 'ADDED', { ...structuredClone(object), apiVersion, kind: info.kind });
+    },
+    remove(kind, namespace, name) {
+      const info = resourceOfKind(kind);
+      const found = world.find(info.name, namespace, name);
+      if (!found) throw new Error(`no ${kind} ${namespace ?? ''}/${name} in the test world`);
+      publish(info.name, 'DELETED', found);
+    },
+    expireWatches() {
+      const expired = world.oldestWatchable;
+      world.compact();
+      for (const w of [...watchers]) {
+        emit(w, 'ERROR', status(410, 'Expired', `too old resource version: ${expired} (${world.oldestWatchable})`));
+        endWatch(w);
+      }
+    },
+    dropWatches() {
+      for (const w of [...watchers]) {
+        watchers.delete(w);
+        if (w.timer) clearTimeout(w.timer);
+        w.res.socket?.destroy();
+      }
+    },
+    bookmark() {
+      for (const w of watchers) {
+        if (w.bookmarks) emit(w, 'BOOKMARK', { kind: w.info.kind, apiVersion: w.info.group ? `${w.info.group}/${w.info.version}` : w.info.version, metadata: { resourceVersion: world.resourceVersion } });
+      }
+    },
     writeKubeconfig(variant) {
       const file = path.join(dir, variant.name ?? `kubeconfig-${++variants}`);
       writeFileSync(file, kubeconfigText(variant.server ?? url, variant.currentContext ?? 'kdiag-token'), { mode: 0o600 });
@@ -1071,6 +1248,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       closed = true;
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
+      for (const w of [...watchers]) endWatch(w);
       const done = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of sockets) socket.destroy();
       server.closeAllConnections();
