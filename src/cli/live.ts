@@ -1,4 +1,5 @@
 import type { Snapshot } from '../model/snapshot.js';
+import type { LabelSelector } from '../snapshot/selector.js';
 import { EXIT, UsageError } from '../model/errors.js';
 import type { GlobalArgs } from './args.js';
 import { parseDuration } from './duration.js';
@@ -19,8 +20,9 @@ async function startSpinner(text: string, args: GlobalArgs): Promise<Spinner | u
 /**
  * Read the cluster through the kubeconfig: load it, then fetch what the command needs with a
  * spinner on stderr (TTY only). Ctrl-C stops the spinner, restores the cursor and exits 130.
+ * A label selector (namespace sweeps) goes to the API with the pods list.
  */
-export async function readLive(args: GlobalArgs, purpose: 'pod' | 'namespace' = args.mode ?? 'namespace'): Promise<Snapshot> {
+export async function readLive(args: GlobalArgs, purpose: 'pod' | 'namespace' = args.mode ?? 'namespace', selector?: LabelSelector): Promise<Snapshot> {
   const timeoutMs = parseDuration(args.requestTimeout, '--request-timeout');
   const [{ loadKubeConfigClass }, { loadKubeConfigWith }, { KubeHttp }, { fetchNamespace, fetchPod, DEFAULT_FETCH }] = await Promise.all([
     import('../kube/client.js'),
@@ -51,9 +53,17 @@ export async function readLive(args: GlobalArgs, purpose: 'pod' | 'namespace' = 
   };
   process.once('SIGINT', interrupt);
   try {
-    return purpose === 'pod'
-      ? await fetchPod(http, namespace!, args.name!, loaded.context, options)
-      : await fetchNamespace(http, namespace, loaded.context, options);
+    const reading =
+      purpose === 'pod'
+        ? fetchPod(http, namespace!, args.name!, loaded.context, options)
+        : fetchNamespace(http, namespace, loaded.context, options, selector);
+    if (args.mode) {
+      // A diagnosis follows: the rules and the engine load while the first answers are on their
+      // way rather than after the reads (`kdiag snapshot` needs neither).
+      void import('../../rules/index.js').catch(() => undefined);
+      void import('../engine/index.js').catch(() => undefined);
+    }
+    return await reading;
   } finally {
     process.removeListener('SIGINT', interrupt);
     spinner?.stop();

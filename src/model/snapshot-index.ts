@@ -25,6 +25,7 @@ export class SnapshotIndex {
   private readonly eventsByName = new Map<string, KubeEvent[]>();
   /** eventsByName's lists sorted oldest first, each sorted once, on first use. */
   private readonly sortedByName = new Map<string, KubeEvent[]>();
+  private readonly podEventsCache = new WeakMap<Pod, KubeEvent[]>();
   private readonly nodesByName = new Map<string, Node>();
   private readonly podsByNode = new Map<string, Pod[]>();
   private readonly ownersByName = new Map<string, Workload>();
@@ -63,9 +64,14 @@ export class SnapshotIndex {
     return uid ? sorted.filter((event) => !event.involvedObject.uid || event.involvedObject.uid === uid) : sorted.slice();
   }
 
-  /** Events about a pod. */
+  /** Events about a pod (rules ask for them again and again: found once per pod). */
   podEvents(pod: Pod): KubeEvent[] {
-    return this.eventsFor('Pod', pod.metadata.namespace, pod.metadata.name, pod.metadata.uid);
+    let events = this.podEventsCache.get(pod);
+    if (!events) {
+      events = this.eventsFor('Pod', pod.metadata.namespace, pod.metadata.name, pod.metadata.uid);
+      this.podEventsCache.set(pod, events);
+    }
+    return events.slice();
   }
 
   node(name: string | undefined): Node | undefined {
@@ -120,14 +126,31 @@ export class SnapshotIndex {
   }
 }
 
-/** Events oldest first (a stable sort: equal times keep their order), each time parsed once. */
+/**
+ * Events oldest first (a stable sort: equal times keep their order), each time parsed once. An
+ * object usually has a handful of events: an insertion sort then, with no arrays beyond the result.
+ */
 function byTime(events: KubeEvent[]): KubeEvent[] {
-  if (events.length < 2) return events.slice();
-  const times = events.map(eventTime);
-  return events
-    .map((_, i) => i)
-    .sort((a, b) => times[a]! - times[b]! || a - b)
-    .map((i) => events[i]!);
+  const out = events.slice();
+  if (out.length < 2) return out;
+  const times = out.map(eventTime);
+  if (out.length > 32) {
+    const order = out.map((_, i) => i).sort((a, b) => times[a]! - times[b]! || a - b);
+    return order.map((i) => events[i]!);
+  }
+  for (let i = 1; i < out.length; i++) {
+    const event = out[i]!;
+    const time = times[i]!;
+    let j = i - 1;
+    while (j >= 0 && times[j]! > time) {
+      out[j + 1] = out[j]!;
+      times[j + 1] = times[j]!;
+      j--;
+    }
+    out[j + 1] = event;
+    times[j + 1] = time;
+  }
+  return out;
 }
 
 function push<T>(map: Map<string, T[]>, k: string, value: T): void {

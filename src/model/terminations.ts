@@ -30,12 +30,18 @@ export interface TerminationVerdict {
   noLogs?: boolean;
 }
 
+/** terminations() of each rule context: a dozen exit-code rules ask, it is worked out once. */
+const terminationsOf = new WeakMap<RuleContext, readonly TerminationCase[]>();
+
 /**
  * Every container termination worth diagnosing: a non-zero exit of a container (init containers
  * included), or an exit 0 of a main container that restartPolicy Always restarts. Finished Job pods
- * and pods being deleted are skipped, as are OOM kills (the oom-killed rule owns those).
+ * and pods being deleted are skipped, as are OOM kills (the oom-killed rule owns those). Worked out
+ * once per rule context and shared by the rules that ask: read-only.
  */
-export function terminations(context: RuleContext): TerminationCase[] {
+export function terminations(context: RuleContext): readonly TerminationCase[] {
+  const known = terminationsOf.get(context);
+  if (known) return known;
   const cases: TerminationCase[] = [];
   for (const pod of context.snapshot.pods) {
     // An evicted pod's containers were stopped by the kubelet (exit 143 or 137 by design): the
@@ -54,15 +60,29 @@ export function terminations(context: RuleContext): TerminationCase[] {
       cases.push({ view, pod, termination, terminated, info: describeExitCode(terminated.exitCode), logTail });
     }
   }
+  terminationsOf.set(context, cases);
   return cases;
 }
+
+/** isSettled() of each pod, per rule context (most rules ask it of every pod). */
+const settledOf = new WeakMap<RuleContext, WeakMap<Pod, boolean>>();
 
 /**
  * A pod whose past crashes are no longer a problem: its work finished, it is being deleted (its
  * containers get SIGTERM by design), or it is a failed attempt of a Job that later completed.
  */
 export function isSettled(context: RuleContext, pod: Pod): boolean {
-  return finishedSuccessfully(pod) || !!pod.metadata.deletionTimestamp || jobComplete(context, pod);
+  let settled = settledOf.get(context);
+  if (!settled) {
+    settled = new WeakMap();
+    settledOf.set(context, settled);
+  }
+  let answer = settled.get(pod);
+  if (answer === undefined) {
+    answer = finishedSuccessfully(pod) || !!pod.metadata.deletionTimestamp || jobComplete(context, pod);
+    settled.set(pod, answer);
+  }
+  return answer;
 }
 
 /** A pod of a Job that has completed: its failed attempts are history, not a problem. */
