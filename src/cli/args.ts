@@ -19,6 +19,12 @@ export interface GlobalArgs {
   logs: boolean;
   tail: number;
   verbose?: boolean;
+  /** --config FILE (else the default config file, when there is one). */
+  config?: string;
+  /** --disable ids, already joined with commas when repeated. */
+  disable?: string;
+  /** `namespace -l`: a label selector. */
+  selector?: string;
   outputFile?: string;
   force?: boolean;
 }

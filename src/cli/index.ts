@@ -42,7 +42,43 @@ function diagnoseOptions<T>(y: Argv<T>) {
   return outputOption(clusterOptions(y), ['text', 'json', 'markdown', 'junit'] as const)
     .option('snapshot', { type: 'string', describe: 'Replay a recorded snapshot or kubectl -o json|yaml output instead of reading a cluster ("-" = stdin)' })
     .option('fail-on', { choices: ['critical', 'warning', 'info', 'never'] as const, default: 'critical' as const, describe: 'Exit 1 when a diagnosis is at or above this severity' })
-    .option('verbose', { type: 'boolean', default: false, describe: 'List every affected pod' });
+    .option('verbose', { type: 'boolean', default: false, describe: 'List every affected pod' })
+    .option('config', { type: 'string', describe: 'Config file: disabled rules, severities, thresholds, exclusions (default: $XDG_CONFIG_HOME/kdiag/config.yaml or ~/.config/kdiag/config.yaml, when it exists)' })
+    .option('disable', { type: 'string', describe: 'Rule ids not to run, comma-separated or repeated; added to the config file\'s list' });
+}
+
+/** Options that may be repeated, their values joined with commas (yargs keeps only the last). */
+const REPEATED_LIST_OPTIONS = new Set(['--disable']);
+
+/** Join every `--disable A --disable B,C` into one `--disable=A,B,C` where the first was; nothing after "--" is touched. */
+export function joinRepeatedLists(argv: string[]): string[] {
+  const out: string[] = [];
+  const joined = new Map<string, { at: number; values: string[] }>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const eq = arg.indexOf('=');
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    if (!REPEATED_LIST_OPTIONS.has(name)) {
+      out.push(arg);
+      continue;
+    }
+    let value: string | undefined;
+    if (eq > 0) value = arg.slice(eq + 1);
+    else if (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('-')) value = argv[++i];
+    else value = '';
+    const seen = joined.get(name);
+    if (seen) seen.values.push(value!);
+    else {
+      joined.set(name, { at: out.length, values: [value!] });
+      out.push(name);
+    }
+  }
+  for (const [name, { at, values }] of joined) out[at] = `${name}=${values.join(',')}`;
+  return out;
 }
 
 /** Options whose value may be "-" (standard input or output). */
@@ -88,7 +124,7 @@ export async function main(argv: string[], scriptName = 'kdiag'): Promise<number
     async (args: A): Promise<void> => {
       if (failure === undefined && !completing) await handler(args);
     };
-  const parser = yargs(joinDashValues(argv))
+  const parser = yargs(joinRepeatedLists(joinDashValues(argv)))
     // The completion script is for the `kdiag` command, also when kubectl-kdiag prints it.
     .scriptName(argv[0] === 'completion' ? 'kdiag' : scriptName)
     // A repeated flag means its last value, as in kubectl (not an array: -n a -n b would read "a,b").
@@ -117,8 +153,10 @@ export async function main(argv: string[], scriptName = 'kdiag'): Promise<number
         diagnoseOptions(y)
           .positional('ns', { type: 'string', describe: 'Namespace (default: -n, else the context\'s namespace)' })
           .option('all-namespaces', { alias: 'A', type: 'boolean', default: false, describe: 'Sweep every namespace (the whole cluster)' })
+          .option('selector', { alias: 'l', type: 'string', describe: 'Only pods with these labels, as kubectl -l takes them (app=web, tier in (a,b), !canary)' })
           .example('$0 namespace prod', 'Sweep namespace prod')
           .example('$0 namespace -A', 'Sweep every namespace')
+          .example('$0 namespace prod -l app=web', 'Only the pods labelled app=web')
           .example('$0 ns prod --fail-on warning -o json', 'Gate a deploy in CI')
           .example('kubectl get pods,events -n prod -o json | $0 ns --snapshot -', 'Diagnose kubectl output offline'),
       unlessFailed(async (args) => {

@@ -6,7 +6,13 @@ import { renderJunit } from '../../report/junit.js';
 import { renderMarkdown } from '../../report/markdown.js';
 import { renderText } from '../../report/text.js';
 import { readSnapshotFile } from '../../snapshot/file.js';
-import { narrow, narrowNamespace, podNotFound, selectPods } from '../../snapshot/select.js';
+import type { Settings } from '../../model/settings.js';
+import { globMatcher } from '../../model/settings.js';
+import { neutralize } from '../../model/text.js';
+import { narrow, narrowNamespace, narrowToLabels, podNotFound, selectPods, withoutExcluded } from '../../snapshot/select.js';
+import type { LabelSelector } from '../../snapshot/selector.js';
+import { matchesSelector, parseSelector } from '../../snapshot/selector.js';
+import { loadSettings } from '../config-file.js';
 import type { GlobalArgs } from '../args.js';
 import { readLive } from '../live.js';
 
@@ -19,8 +25,8 @@ function replayNamespace(snapshot: Snapshot, name: string): string {
   return all.size === 1 ? [...all][0]! : 'default';
 }
 
-/** Read a recorded snapshot (or kubectl output) and cut it to the scope asked for. */
-function replay(args: GlobalArgs): Snapshot {
+/** Read a recorded snapshot (or kubectl output) and cut it to the scope (and the labels) asked for. */
+function replay(args: GlobalArgs, selector: LabelSelector | undefined): Snapshot {
   const snapshot = readSnapshotFile(args.snapshot!);
   if (args.mode === 'pod') {
     const name = args.name!;
@@ -30,7 +36,20 @@ function replay(args: GlobalArgs): Snapshot {
     return narrow(snapshot, selection.pods, { kind: 'Pod', namespace, name }, selection.workload);
   }
   const namespace = args.allNamespaces ? null : (args.ns ?? args.namespace ?? snapshot.scope.namespace);
-  return narrowNamespace(snapshot, namespace);
+  const swept = narrowNamespace(snapshot, namespace);
+  return selector ? narrowToLabels(swept, (labels) => matchesSelector(selector, labels)) : swept;
+}
+
+/**
+ * What a namespace sweep leaves out, as the config file says: pods by name, and namespaces when the
+ * sweep spans several (-A, or a replayed file of several). `kdiag pod NAME` diagnoses what it names.
+ */
+function excluded(snapshot: Snapshot, settings: Settings, mode: GlobalArgs['mode']): Snapshot {
+  if (mode !== 'namespace') return snapshot;
+  const { namespaces, pods } = settings.exclude;
+  const podOut = globMatcher(pods);
+  const namespaceOut = snapshot.scope.kind === 'Cluster' ? globMatcher(namespaces) : undefined;
+  return withoutExcluded(snapshot, { pod: (pod) => podOut(pod.metadata.name ?? ''), namespace: namespaceOut });
 }
 
 /** Whether the text report should be coloured: --color/--no-color, else a TTY without NO_COLOR. */
@@ -46,9 +65,14 @@ export async function runDiagnose(args: GlobalArgs): Promise<number> {
   if (args.allNamespaces && (args.ns !== undefined || args.namespace !== undefined)) {
     throw new UsageError(`-A/--all-namespaces sweeps every namespace: give it without a namespace (not with ${args.ns !== undefined ? `"${args.ns}"` : `-n ${args.namespace}`})`);
   }
-  const snapshot = args.snapshot ? replay(args) : await readLive(args);
-  const { rules } = await import('../../../rules/index.js');
+  const selector = args.selector !== undefined ? parseSelector(args.selector) : undefined;
+  const loadRules = async () => (await import('../../../rules/index.js')).rules;
+  const { settings, file } = await loadSettings({ config: args.config, disable: args.disable }, async () => (await loadRules()).map((rule) => rule.id));
+  if (args.debug && file) process.stderr.write(`kdiag: settings from ${neutralize(file)}\n`);
+  const snapshot = excluded(args.snapshot ? replay(args, selector) : await readLive(args, undefined, selector), settings, args.mode);
+  const rules = await loadRules();
   const report = diagnose(snapshot, rules, {
+    settings,
     onRuleError: (id, error) => {
       if (args.debug) process.stderr.write(`kdiag: rule ${id} failed on this snapshot: ${error instanceof Error ? error.stack : String(error)}\n`);
     },
