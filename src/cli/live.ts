@@ -10,7 +10,7 @@ interface Spinner {
   stop(): void;
 }
 
-async function startSpinner(text: string, args: GlobalArgs): Promise<Spinner | undefined> {
+export async function startSpinner(text: string, args: GlobalArgs): Promise<Spinner | undefined> {
   // A terminal that reports no width (a bare pty) would make the spinner redraw without end.
   if (!process.stderr.isTTY || args.debug || !process.stderr.columns) return undefined;
   const { default: ora } = await import('ora');
@@ -18,13 +18,12 @@ async function startSpinner(text: string, args: GlobalArgs): Promise<Spinner | u
 }
 
 /**
- * Read the cluster through the kubeconfig: load it, then fetch what the command needs with a
- * spinner on stderr (TTY only). Ctrl-C stops the spinner, restores the cursor and exits 130.
- * A label selector (namespace sweeps) goes to the API with the pods list.
+ * The kubeconfig loaded, the API client made and the target checked: what a live read (or watch)
+ * starts from. `what` names the target for people ("web in prod", "namespace prod").
  */
-export async function readLive(args: GlobalArgs, purpose: 'pod' | 'namespace' = args.mode ?? 'namespace', selector?: LabelSelector): Promise<Snapshot> {
+export async function connectLive(args: GlobalArgs, purpose: 'pod' | 'namespace' = args.mode ?? 'namespace') {
   const timeoutMs = parseDuration(args.requestTimeout, '--request-timeout');
-  const [{ loadKubeConfigClass }, { loadKubeConfigWith }, { KubeHttp }, { fetchNamespace, fetchPod, DEFAULT_FETCH }] = await Promise.all([
+  const [{ loadKubeConfigClass }, { loadKubeConfigWith }, { KubeHttp }, { DEFAULT_FETCH }] = await Promise.all([
     import('../kube/client.js'),
     import('../kube/kubeconfig.js'),
     import('../kube/http.js'),
@@ -44,6 +43,16 @@ export async function readLive(args: GlobalArgs, purpose: 'pod' | 'namespace' = 
   }
   if (purpose === 'pod' && (args.name === '.' || args.name === '..')) throw new UsageError(`"${args.name}" is not a valid pod or workload name`);
   const what = purpose === 'pod' ? `${args.name} in ${namespace}` : namespace === null ? 'every namespace' : `namespace ${namespace}`;
+  return { loaded, http, options, namespace, what };
+}
+
+/**
+ * Read the cluster through the kubeconfig: load it, then fetch what the command needs with a
+ * spinner on stderr (TTY only). Ctrl-C stops the spinner, restores the cursor and exits 130.
+ * A label selector (namespace sweeps) goes to the API with the pods list.
+ */
+export async function readLive(args: GlobalArgs, purpose: 'pod' | 'namespace' = args.mode ?? 'namespace', selector?: LabelSelector): Promise<Snapshot> {
+  const [{ loaded, http, options, namespace, what }, { fetchNamespace, fetchPod }] = await Promise.all([connectLive(args, purpose), import('../kube/fetch.js')]);
   const spinner = await startSpinner(`Reading ${what} from ${loaded.server}`, args);
   const interrupt = () => {
     spinner?.stop();
