@@ -25,6 +25,10 @@ export interface GlobalArgs {
   disable?: string;
   /** `namespace -l`: a label selector. */
   selector?: string;
+  /** --watch: follow the cluster and print what changes, until healthy or --timeout. */
+  watch?: boolean;
+  /** --timeout for --watch (a duration; default 10m). */
+  timeout?: string;
   outputFile?: string;
   force?: boolean;
 }

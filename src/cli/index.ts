@@ -44,7 +44,9 @@ function diagnoseOptions<T>(y: Argv<T>) {
     .option('fail-on', { choices: ['critical', 'warning', 'info', 'never'] as const, default: 'critical' as const, describe: 'Exit 1 when a diagnosis is at or above this severity' })
     .option('verbose', { type: 'boolean', default: false, describe: 'List every affected pod' })
     .option('config', { type: 'string', describe: 'Config file: disabled rules, severities, thresholds, exclusions (default: $XDG_CONFIG_HOME/kdiag/config.yaml or ~/.config/kdiag/config.yaml, when it exists)' })
-    .option('disable', { type: 'string', describe: 'Rule ids not to run, comma-separated or repeated; added to the config file\'s list' });
+    .option('disable', { type: 'string', describe: 'Rule ids not to run, comma-separated or repeated; added to the config file\'s list' })
+    .option('watch', { alias: 'w', type: 'boolean', describe: 'Keep watching (list + watch, read-only) and print what changes, until nothing is at or above --fail-on (exit 0) or --timeout (exit 1)' })
+    .option('timeout', { type: 'string', describe: 'How long --watch waits to become healthy (e.g. 90s, 10m; 0 = no limit; default 10m)' });
 }
 
 /** Options that may be repeated, their values joined with commas (yargs keeps only the last). */

@@ -69,6 +69,11 @@ export async function runDiagnose(args: GlobalArgs): Promise<number> {
   const loadRules = async () => (await import('../../../rules/index.js')).rules;
   const { settings, file } = await loadSettings({ config: args.config, disable: args.disable }, async () => (await loadRules()).map((rule) => rule.id));
   if (args.debug && file) process.stderr.write(`kdiag: settings from ${neutralize(file)}\n`);
+  if (args.watch || args.timeout !== undefined) {
+    const { runWatch } = await import('./watch.js');
+    const adjust = (snapshot: Snapshot) => excluded(selector ? narrowToLabels(snapshot, (labels) => matchesSelector(selector, labels)) : snapshot, settings, args.mode);
+    return runWatch(args, { rules: await loadRules(), settings, adjust });
+  }
   const snapshot = excluded(args.snapshot ? replay(args, selector) : await readLive(args, undefined, selector), settings, args.mode);
   const rules = await loadRules();
   const report = diagnose(snapshot, rules, {
