@@ -143,3 +143,99 @@ describe('narrowToLabels', () => {
     expect(cut.events.every((e) => ['cart', 'cart-6br8cpcwpc'].includes(e.involvedObject.name ?? ''))).toBe(true);
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// Against the loopback API server
+
+const BIN = path.join(ROOT, 'bin', 'kdiag.js');
+
+describe('kdiag namespace -l against the API server', () => {
+  let server: ApiServer;
+  let home: string;
+
+  beforeAll(async () => {
+    if (!existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'index.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+    server = await startApiServer({ fixture: 'test/fixtures/live-world.json' });
+    home = mkdtempSync(path.join(tmpdir(), 'kdiag-selector-home-'));
+    mkdirSync(path.join(home, '.kube'));
+    writeFileSync(path.join(home, '.kube', 'config'), readFileSync(server.kubeconfigPath));
+  });
+  afterEach(() => server.setFaults());
+  afterAll(async () => {
+    await server?.close();
+    if (home) rmSync(home, { recursive: true, force: true });
+  });
+
+  const kdiag = (...args: string[]): Promise<RunResult> => runProgram(process.execPath, [BIN, ...args], { PATH: process.env.PATH, HOME: home, NO_COLOR: '1' });
+  const json = (result: RunResult): Report => {
+    expect(result.stderr).toBe('');
+    return JSON.parse(result.stdout) as Report;
+  };
+  const podsOf = (r: Report) => [...new Set(r.diagnoses.flatMap((d) => d.affected.filter((a) => a.kind === 'Pod').map((a) => `${a.namespace}/${a.name}`)))].sort();
+  const since = (start: number) => server.requests.slice(start);
+
+  it('sends the selector as labelSelector on the pods list, and reports only the matching pods', async () => {
+    const all = json(await kdiag('namespace', 'prod', '-o', 'json'));
+    expect(podsOf(all).some((pod) => !pod.startsWith('prod/web-'))).toBe(true);
+
+    const start = server.requests.length;
+    const result = await kdiag('namespace', 'prod', '-l', 'app=web', '-o', 'json');
+    const r = json(result);
+    const requests = since(start);
+    const podLists = requests.filter((q) => q.path === '/api/v1/namespaces/prod/pods');
+    expect(podLists.length).toBeGreaterThan(0);
+    expect(podLists.every((q) => q.query.labelSelector === 'app=web')).toBe(true);
+    // The other reads are as without a selector.
+    expect(requests.find((q) => q.path === '/api/v1/namespaces/prod/events')?.query.labelSelector).toBeUndefined();
+    expect(requests.map((q) => q.path)).toEqual(expect.arrayContaining(['/apis/apps/v1/namespaces/prod/deployments', '/apis/apps/v1/namespaces/prod/replicasets']));
+    expect(requests.every((q) => q.method === 'GET')).toBe(true);
+
+    expect(r.summary.pods).toBe(2);
+    expect(r.diagnoses.length).toBeGreaterThan(0);
+    expect(podsOf(r).every((pod) => pod.startsWith('prod/web-7d9f8c6b5-'))).toBe(true);
+    // Diagnoses of other workloads are gone, the web ones are as in the whole sweep.
+    const webOnly = (report: Report) => report.diagnoses.filter((d) => d.owner?.name === 'web').map((d) => `${d.rule} ${d.severity}`);
+    expect(r.diagnoses.map((d) => `${d.rule} ${d.severity}`)).toEqual(webOnly(all));
+    expect(r.diagnoses.every((d) => d.owner?.name === 'web')).toBe(true);
+  });
+
+  it('sends set-based selectors in their canonical form', async () => {
+    const start = server.requests.length;
+    const r = json(await kdiag('namespace', 'prod', '--selector', 'app in (web, api),!canary', '-o', 'json'));
+    const podList = since(start).find((q) => q.path === '/api/v1/namespaces/prod/pods');
+    expect(podList?.query.labelSelector).toBe('app in (api,web),!canary');
+    expect(r.summary.pods).toBe(3);
+    expect(podsOf(r).every((pod) => /^prod\/(web|api)-/.test(pod))).toBe(true);
+  });
+
+  it('with -A, the cluster-wide pods list carries it', async () => {
+    const start = server.requests.length;
+    const r = json(await kdiag('namespace', '-A', '-l', 'app=web', '-o', 'json'));
+    expect(since(start).find((q) => q.path === '/api/v1/pods')?.query.labelSelector).toBe('app=web');
+    expect(r.summary.pods).toBe(3);
+    expect(podsOf(r).every((pod) => /^(prod|staging)\/web-/.test(pod))).toBe(true);
+  });
+
+  it('a selector no pod matches is an empty report, not a missing namespace', async () => {
+    const result = await kdiag('namespace', 'prod', '-l', 'app=nothing', '-o', 'json');
+    expect(result.code).toBe(0);
+    expect(json(result)).toMatchObject({ summary: { pods: 0 }, diagnoses: [] });
+  });
+
+  it('an invalid selector is exit 2 before any request', async () => {
+    const start = server.requests.length;
+    const bad = await kdiag('namespace', 'prod', '-l', 'app in (a');
+    expect(bad).toMatchObject({ code: 2, stdout: '' });
+    expect(bad.stderr).toBe('kdiag: -l "app in (a": expected \',\' or \')\' in the in list, found the end\n');
+    expect(since(start)).toEqual([]);
+  });
+
+  it('a config file leaves namespaces out of a live -A sweep', async () => {
+    const config = path.join(home, 'no-staging.yaml');
+    writeFileSync(config, 'exclude:\n  namespaces: [staging]\n');
+    const r = json(await kdiag('namespace', '-A', '-l', 'app=web', '--config', config, '-o', 'json'));
+    expect(r.summary.pods).toBe(2);
+    expect(podsOf(r).every((pod) => pod.startsWith('prod/'))).toBe(true);
+  });
+});
+
