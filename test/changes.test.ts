@@ -103,6 +103,8 @@ describe('renderChanges', () => {
     const lines = text.split('\n');
     expect(lines[0]).toBe('2026-11-25T11:00:31Z  resolved  CRITICAL  exit-code-1 on web-7d9f8c6b5-abcde  [exit-code-1]  Deployment/web · pod web-7d9f8c6b5-abcde, container web');
     expect(lines[1]).toBe('2026-11-25T11:00:31Z  new       CRITICAL  oom-killed on web-7d9f8c6b5-abcde  [oom-killed]  Deployment/web · pod web-7d9f8c6b5-abcde, container web');
+    // The body follows without the where-line, which the change line has.
+    expect(lines[2]).toBe('    confidence 90%');
     expect(text).toContain('    Evidence\n      • state.waiting.reason=CrashLoopBackOff');
     expect(text).toContain('$ kubectl logs -n prod web-7d9f8c6b5-abcde -c web --previous');
   });

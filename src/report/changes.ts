@@ -112,7 +112,10 @@ export function renderChanges(changes: readonly Change[], at: Date, options: Tex
       const where = affectedLine(d, options.verbose ?? false);
       out.push(`${kleur.dim(stamp(at))}  ${kind}  ${severity}  ${d.title}  ${kleur.dim(`[${d.rule}]`)}${where ? kleur.dim(`  ${where}`) : ''}`);
       if (change.kind === 'new') {
-        out.push(...renderDiagnosisBody(d, options));
+        const body = renderDiagnosisBody(d, options);
+        // The where-line is on the change line already.
+        if (where && body[0]?.includes(where)) body.shift();
+        out.push(...body);
         out.push('');
       }
     }
