@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import yaml from 'js-yaml';
 import { ROOT, fixturePath } from './support/fixtures.js';
 import type { RunResult } from './support/run.js';
 import { onPath, runProgram } from './support/run.js';
@@ -13,7 +14,8 @@ import { onPath, runProgram } from './support/run.js';
  * The package as users get it. `npm pack` runs in a copy of the sources without dist/, so the
  * prepack script must build; the tarball is then installed globally into a temporary prefix and as
  * a dependency of a temporary project, and what was installed is run: `kdiag`, `kubectl-kdiag`
- * (and `kubectl kdiag` when kubectl is installed), `npm exec -- kdiag`. Dependencies come from the
+ * (and `kubectl kdiag` when kubectl is installed), `npm exec -- kdiag`; and the krew archive of
+ * docs/krew/kdiag.yaml is made and installed as krew would. Dependencies come from the
  * npm cache when it has them (--prefer-offline), else from the registry.
  * KDIAG_SKIP_PACKAGING=1 skips this file (offline work on something else).
  */
@@ -152,6 +154,42 @@ function ok(result: RunResult, what: string): RunResult {
       expect(JSON.parse(demo.stdout)).toMatchObject({ apiVersion: 'kdiag/v1' });
     });
   });
+
+  it(
+    'the krew archive, made and installed as docs/krew/kdiag.yaml says, runs as kubectl-kdiag',
+    async () => {
+      const manifest = yaml.load(readFileSync(path.join(ROOT, 'docs', 'krew', 'kdiag.yaml'), 'utf8')) as {
+        metadata: { name: string };
+        spec: { platforms: { files: { from: string; to: string }[]; bin: string }[] };
+      };
+      // The archive: the npm package (package/) with its runtime dependencies.
+      const archive = path.join(temp, 'krew-archive');
+      mkdirSync(archive);
+      ok(await runIn(archive, 'tar', ['xzf', tarball]), 'tar xzf');
+      ok(await npm(['install', '--omit=dev', '--ignore-scripts', '--no-package-lock', '--prefer-offline'], path.join(archive, 'package')), 'npm install --omit=dev');
+      // krew: each `files` glob match moves to `to`, by its base name; then kubectl-<name> links to bin.
+      const platform = manifest.spec.platforms[0]!;
+      const installDir = path.join(temp, 'krew-store', manifest.metadata.name);
+      mkdirSync(installDir, { recursive: true });
+      for (const { from, to } of platform.files) {
+        expect(from).toMatch(/^[\w.-]+\/\*$/); // the one glob form this simulation knows
+        const dir = path.join(archive, from.slice(0, -2));
+        for (const entry of readdirSync(dir)) renameSync(path.join(dir, entry), path.join(installDir, to, entry));
+      }
+      const krewBin = path.join(temp, 'krew-bin');
+      mkdirSync(krewBin);
+      symlinkSync(path.join(installDir, platform.bin), path.join(krewBin, `kubectl-${manifest.metadata.name}`));
+      const version = await runIn(temp, path.join(krewBin, 'kubectl-kdiag'), ['--version']);
+      expect({ code: version.code, stdout: version.stdout.trim(), stderr: version.stderr }).toEqual({ code: 0, stdout: PACKAGE.version, stderr: '' });
+      const demo = await runIn(temp, path.join(krewBin, 'kubectl-kdiag'), ['ns', '--snapshot', fixturePath('demo-namespace.json')]);
+      expect({ code: demo.code, stderr: demo.stderr }).toEqual({ code: 1, stderr: '' });
+      if (onPath('kubectl')) {
+        const viaKubectl = await runIn(temp, 'kubectl', ['kdiag', '--version'], { PATH: `${krewBin}${path.delimiter}${process.env.PATH ?? ''}` });
+        expect(viaKubectl.stdout.trim()).toBe(PACKAGE.version);
+      }
+    },
+    2 * STEP_MS,
+  );
 
   it(
     'npm exec -- kdiag in a project that depends on the tarball',
