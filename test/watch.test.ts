@@ -216,8 +216,9 @@ describe('kdiag --watch', () => {
     const watches = made.filter((r) => r.query.watch === 'true');
     expect(new Set(watches.map((r) => r.path))).toEqual(new Set(['/api/v1/namespaces/prod/pods', '/api/v1/namespaces/prod/events']));
     expect(watches.every((r) => /^\d+$/.test(r.query.resourceVersion ?? ''))).toBe(true);
-    // The new pod's owners were read when it appeared (the new ReplicaSet, then its Deployment).
-    expect(made.some((r) => r.path === '/apis/apps/v1/namespaces/prod/replicasets/web-8f9e0d1c2')).toBe(true);
+    // The new pod's owners were read when it appeared (the new ReplicaSet, then its Deployment):
+    // once, for the burst of three changes, and not again on the list after the watch expired.
+    expect(made.filter((r) => r.path === '/apis/apps/v1/namespaces/prod/replicasets/web-8f9e0d1c2')).toHaveLength(1);
   }, 20_000);
 
   it('exits 1 at --timeout with what still fails', async () => {
@@ -262,6 +263,21 @@ describe('kdiag --watch', () => {
     } finally {
       server.setFaults();
     }
+  }, 10_000);
+
+  it('exits 130 on Ctrl-C while watching', async () => {
+    const run = start('namespace', 'prod', '--watch');
+    await run.waitFor(/^\S+ {2}watching namespace prod/);
+    run.child.kill('SIGINT');
+    expect(await run.exit).toBe(130);
+    expect(run.stderr()).toBe('\nkdiag: interrupted\n');
+  }, 10_000);
+
+  it('says what is not found, with exit 2, before watching', async () => {
+    const run = start('pod', 'wbe', '-n', 'prod', '--watch');
+    expect(await run.exit).toBe(2);
+    expect(run.lines.filter(Boolean)).toEqual([]);
+    expect(run.stderr()).toMatch(/^kdiag: pod or workload "wbe" not found in namespace prod; did you mean: .*web/);
   }, 10_000);
 
   it.each([
