@@ -29,6 +29,7 @@ export const VALUE_FLAGS = new Set([
   '-l',
   '--selector',
   '--disable',
+  '--timeout',
 ]);
 
 /** Flags whose value names are read from, by their long name. */
