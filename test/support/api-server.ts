@@ -965,6 +965,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     }
     entry.status = 200;
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+    // The answer starts now, as the API server's does, not with the first event.
+    res.flushHeaders();
     const w: Watcher = { info, request, res, keeps, table: wantsTable(accept), bookmarks: ['true', '1'].includes(request.query.get('allowWatchBookmarks') ?? '') };
     watchers.add(w);
     res.on('close', () => endWatch(w));
