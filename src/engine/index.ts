@@ -77,6 +77,11 @@ export function diagnose(snapshot: Snapshot, rules: readonly Rule[], options: En
   return neutralizeDeep(report);
 }
 
+/** What samePod compares, as one key. */
+function objectKey(ref: ObjectRef): string {
+  return `${ref.kind}\u0000${String(ref.namespace)}\u0000${ref.name}`;
+}
+
 function samePod(a: ObjectRef, b: ObjectRef): boolean {
   return a.kind === b.kind && a.namespace === b.namespace && a.name === b.name;
 }
@@ -96,11 +101,23 @@ function covers(cause: Finding, symptom: Finding): boolean {
  * (OOMKilled over CrashLoopBackOff). The cause inherits the symptom's severity when that is higher.
  */
 function foldSymptoms(tagged: Tagged[]): Tagged[] {
+  // Findings by the object they are about, in order: a cause is only compared with the findings on
+  // its own targets, so folding stays linear in the number of findings, not quadratic.
+  const byObject = new Map<string, number[]>();
+  tagged.forEach((t, i) => {
+    const k = objectKey(t.finding.object);
+    const list = byObject.get(k);
+    if (list) list.push(i);
+    else byObject.set(k, [i]);
+  });
   const removed = new Set<Tagged>();
   for (const cause of tagged) {
     const supersedes = cause.rule.supersedes;
     if (!supersedes?.length) continue;
-    for (const symptom of tagged) {
+    const targets = [cause.finding.object, ...(cause.finding.affected ?? [])];
+    const candidates = targets.length === 1 ? (byObject.get(objectKey(targets[0]!)) ?? []) : [...new Set(targets.flatMap((t) => byObject.get(objectKey(t)) ?? []))].sort((a, b) => a - b);
+    for (const at of candidates) {
+      const symptom = tagged[at]!;
       if (symptom === cause || removed.has(symptom) || !supersedes.includes(symptom.rule.id)) continue;
       if (!covers(cause.finding, symptom.finding)) continue;
       removed.add(symptom);
