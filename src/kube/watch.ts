@@ -311,7 +311,7 @@ export class ClusterWatch {
         if (opened && Date.now() - opened > 60_000) failures = 0;
         failures++;
         const delay = Math.round(Math.min(this.maxBackoffMs, 500 * 2 ** (failures - 1)) * (0.5 + Math.random() / 2));
-        this.debug(`the watch of ${resource} failed (${error.message}); watching again in ${delay} ms`);
+        this.debug(`the watch of ${resource} failed (${neutralize(firstLine(error.message), 300)}); watching again in ${delay} ms`);
         await this.sleep(delay);
       }
     }
@@ -428,7 +428,7 @@ export class ClusterWatch {
       }
       this.dirty = true;
       retryIn = Math.max(this.debounceMs, 2000);
-      this.debug(`re-reading changed pods failed (${error.message}); again in ${retryIn} ms`);
+      this.debug(`re-reading changed pods failed (${neutralize(firstLine(error.message), 300)}); again in ${retryIn} ms`);
     } finally {
       this.flushing = false;
     }

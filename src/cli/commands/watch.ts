@@ -5,6 +5,7 @@ import type { Rule, Severity } from '../../model/finding.js';
 import type { Report } from '../../model/report.js';
 import type { Settings } from '../../model/settings.js';
 import type { Snapshot } from '../../model/snapshot.js';
+import { neutralize } from '../../model/text.js';
 import { changeJson, diffReports, renderChanges, stamp } from '../../report/changes.js';
 import type { TextOptions } from '../../report/text.js';
 import { affectedLine, paint, renderText } from '../../report/text.js';
@@ -110,7 +111,8 @@ export async function runWatch(args: GlobalArgs, pipeline: Pipeline): Promise<nu
       return EXIT.OK;
     };
     if (!failsAt(report, args.failOn)) return healthy(new Date());
-    const target = purpose === 'pod' ? `pod ${what}` : what;
+    // NAME is the user's text: shown as cluster text is.
+    const target = neutralize(purpose === 'pod' ? `pod ${what}` : what, 300);
     if (!json) statusLine(new Date(), `watching ${target}: until nothing is at or above ${args.failOn}, ${timeoutMs > 0 ? `for at most ${timeoutText}` : 'with no time limit'} (Ctrl-C to stop)`);
 
     return await new Promise<number>((resolve, reject) => {
