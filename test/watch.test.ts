@@ -91,6 +91,14 @@ function start(...args: string[]): Running {
   return { child, lines, stderr: () => stderr, waitFor, exit };
 }
 
+/** Wait until a condition holds (checked every 10 ms, for at most 5 s). */
+async function until(condition: () => boolean): Promise<void> {
+  for (const started = Date.now(); !condition(); ) {
+    if (Date.now() - started > 5000) throw new Error('condition not met within 5 s');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 /** Lines of the watch's timeline (each starts with a time), without it. */
 const timeline = (lines: string[]) => lines.filter((line) => STAMP.test(line)).map((line) => line.replace(STAMP, ''));
 
@@ -237,15 +245,22 @@ describe('kdiag --watch', () => {
   }, 10_000);
 
   it('writes one JSON object per line with -o json', async () => {
+    const before = server.requests.length;
     const run = start('pod', 'api', '-n', 'prod', '--watch', '-o', 'json', '--timeout', '20s');
     await run.waitFor(/^\{"type":"report"/);
+    // The connection drops, and the change comes while kdiag is away and the server forgets its
+    // history: the watch again from the old resourceVersion is answered 410, and kdiag lists again.
+    await until(() => server.watching >= 2);
+    server.dropWatches();
     server.update('Pod', 'prod', 'api-5c8d7b9f4-x2k9p', (pod: Raw) => {
       const status = pod.status.containerStatuses[0];
       status.lastState = { terminated: { ...status.lastState.terminated, finishedAt: iso(60_000) } };
       status.state = { running: { startedAt: iso(50_000) } };
       status.ready = true;
     });
+    server.expireWatches();
     expect(await run.exit).toBe(0);
+    expect(server.requests.slice(before).some((r) => r.path === '/api/v1/namespaces/prod/pods' && r.query.watch === 'true' && r.status === 410)).toBe(true);
     const objects = run.lines.filter(Boolean).map((line) => JSON.parse(line) as Raw);
     expect(objects.map((o) => o.type)).toEqual(['report', 'changed', 'healthy']);
     expect(objects[0]!.report).toMatchObject({ apiVersion: 'kdiag/v1', kind: 'Report', summary: { critical: 1 } });
@@ -319,7 +334,7 @@ describe('the test API server watches', () => {
     try {
       await seen(/ADDED\s+worker\s+0\/1\s+Pending/);
       // kubectl watches from its list's resourceVersion: wait until the watch is open.
-      while (server.watching === 0) await new Promise((resolve) => setImmediate(resolve));
+      await until(() => server.watching > 0);
       server.update('Pod', 'prod', 'worker', (pod: Raw) => {
         pod.status.phase = 'Failed';
         pod.status.reason = 'Evicted';
