@@ -227,6 +227,8 @@ describe('kdiag --watch', () => {
     // The new pod's owners were read when it appeared (the new ReplicaSet, then its Deployment):
     // once, for the burst of three changes, and not again on the list after the watch expired.
     expect(made.filter((r) => r.path === '/apis/apps/v1/namespaces/prod/replicasets/web-8f9e0d1c2')).toHaveLength(1);
+    // The OOMKilled pod's previous log: read at the start, and again once it had restarted.
+    expect(made.filter((r) => r.path === '/api/v1/namespaces/prod/pods/web-7d9f8c6b5-abcde/log')).toHaveLength(2);
   }, 20_000);
 
   it('exits 1 at --timeout with what still fails', async () => {
