@@ -5,6 +5,7 @@ import { cut, firstLine, MAX_TEXT, neutralize } from '../model/text.js';
 import { controllerOf } from '../model/snapshot-index.js';
 import type { AccessError, LogTail, Scope, Snapshot } from '../model/snapshot.js';
 import { emptySnapshot } from '../model/snapshot.js';
+import type { Shared } from '../snapshot/project.js';
 import { projectEvent, projectNode, projectPod, projectWorkload } from '../snapshot/project.js';
 import { narrow, narrowToLabels, nearNames, podNotFound, selectPods } from '../snapshot/select.js';
 import type { LabelSelector } from '../snapshot/selector.js';
@@ -213,10 +214,15 @@ export class Fetch {
     }
   }
 
+  /** Identical parts of the pods and events read (containers, labels, owners, ...), held once. */
+  private readonly shared: Shared = new Map();
+
+  private projectEvent = (raw: Raw): KubeEvent | undefined => projectEvent(raw, this.shared);
+
   /** A raw pod's projection; its env values are remembered (never kept) for masking log lines. */
   private projectPod = (raw: Raw): Pod | undefined => {
     for (const value of envValues(raw)) this.secrets.add(value);
-    return projectPod(raw);
+    return projectPod(raw, this.shared);
   };
 
   addPods(raws: Raw[]): Pod[] {
@@ -238,11 +244,11 @@ export class Fetch {
 
   /** Events about one object of a namespace, by name (a refusal is recorded and gives none). */
   async eventsAbout(namespace: string, name: string): Promise<KubeEvent[]> {
-    return (await this.guard('events', 'list', namespace, null, () => this.list('events', namespace, projectEvent, { fieldSelector: `involvedObject.name=${name}` }))) ?? [];
+    return (await this.guard('events', 'list', namespace, null, () => this.list('events', namespace, this.projectEvent, { fieldSelector: `involvedObject.name=${name}` }))) ?? [];
   }
 
   async readEvents(namespace: string | null, fieldSelector?: string): Promise<void> {
-    const events = await this.guard('events', 'list', namespace, null, () => this.list('events', namespace, projectEvent, fieldSelector ? { fieldSelector } : {}));
+    const events = await this.guard('events', 'list', namespace, null, () => this.list('events', namespace, this.projectEvent, fieldSelector ? { fieldSelector } : {}));
     for (const event of events ?? []) this.snapshot.events.push(event);
   }
 
