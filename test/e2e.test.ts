@@ -287,6 +287,27 @@ describe('kdiag pod and kdiag namespace against a live API server', () => {
   });
 });
 
+describe('KUBECONFIG with several files', () => {
+  it('sweeps the namespace of the merged current context, the first file winning as in kubectl', async () => {
+    // a.yaml only names a context (and the current one); its cluster and user come from the second file.
+    const first = path.join(home, 'a.yaml');
+    writeFileSync(
+      first,
+      ['apiVersion: v1', 'kind: Config', 'current-context: staging-view', 'contexts:', '- name: staging-view', '  context: {cluster: kdiag-test, user: kdiag-token, namespace: staging}', 'clusters: []', 'users: []', ''].join('\n'),
+    );
+    const result = await runProgram(process.execPath, [BIN, 'namespace', '-o', 'json'], {
+      PATH: process.env.PATH,
+      HOME: home,
+      NO_COLOR: '1',
+      KUBECONFIG: `${first}${path.delimiter}${server.kubeconfigPath}`,
+    });
+    outputs.push({ what: 'kdiag namespace (KUBECONFIG a:b)', text: result.stdout + result.stderr });
+    expect(result.stderr).toBe('');
+    expect((JSON.parse(result.stdout) as Report).scope).toEqual({ kind: 'Namespace', namespace: 'staging', name: null });
+    expect(result.code).toBe(0);
+  });
+});
+
 describe('kdiag snapshot', () => {
   let file: string;
 
