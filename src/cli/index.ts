@@ -192,7 +192,7 @@ export async function main(argv: string[], scriptName = 'kdiag'): Promise<number
           .example('$0 explain oom-killed', 'How the rule detects it'),
       unlessFailed(async (args) => {
         const { runExplain } = await import('./commands/explain.js');
-        exitCode = runExplain(String(args.topic), args.output as 'text' | 'json');
+        exitCode = await runExplain(String(args.topic), args.output as 'text' | 'json');
       }),
     )
     .command(

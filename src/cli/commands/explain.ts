@@ -1,4 +1,4 @@
-import { ruleById, rules } from '../../../rules/index.js';
+import type { Rule } from '../../model/finding.js';
 import { EXIT, NotFoundError, UsageError } from '../../model/errors.js';
 import { describeExitCode, SIGNALS } from '../../model/exit-codes.js';
 import { nearNames } from '../../snapshot/select.js';
@@ -48,9 +48,30 @@ function lines(...parts: (string | undefined | false)[]): string {
   return `${parts.filter((p): p is string => typeof p === 'string').join('\n')}\n`;
 }
 
-function explainCode(code: number, output: 'text' | 'json'): number {
+/** The rule catalog, loaded only when a topic needs more than one rule. */
+async function catalog(): Promise<typeof import('../../../rules/index.js')> {
+  return import('../../../rules/index.js');
+}
+
+/**
+ * One rule by id. A rule's id is its file name (rules/ID.ts): an exit code loads that file alone
+ * rather than the whole catalog; anything unexpected falls back to the catalog.
+ */
+async function oneRule(id: string): Promise<Rule | undefined> {
+  if (/^[a-z0-9]+(-[a-z0-9]+)*$/.test(id)) {
+    try {
+      const rule = ((await import(`../../../rules/${id}.js`)) as { default?: Rule }).default;
+      if (rule?.id === id) return rule;
+    } catch {
+      // Not a file of its own: ask the catalog.
+    }
+  }
+  return (await catalog()).ruleById(id);
+}
+
+async function explainCode(code: number, output: 'text' | 'json'): Promise<number> {
   const info = describeExitCode(code);
-  const rule = ruleById(info.rule);
+  const rule = await oneRule(info.rule);
   if (output === 'json') {
     process.stdout.write(`${JSON.stringify({ kind: 'ExitCode', ...info, ruleDescription: rule?.description ?? null }, null, 2)}\n`);
     return EXIT.OK;
@@ -68,8 +89,7 @@ function explainCode(code: number, output: 'text' | 'json'): number {
   return EXIT.OK;
 }
 
-function explainRule(id: string, output: 'text' | 'json'): number {
-  const rule = ruleById(id)!;
+function explainRule(rule: Rule, output: 'text' | 'json'): number {
   if (output === 'json') {
     const { match: _match, ...meta } = rule;
     process.stdout.write(`${JSON.stringify({ kind: 'Rule', ...meta }, null, 2)}\n`);
@@ -101,14 +121,16 @@ function explainReason(entry: ReasonEntry, output: 'text' | 'json'): number {
 }
 
 /** `kdiag explain TOPIC`: an exit code, a signal name, a Kubernetes reason, or a rule id. Offline. */
-export function runExplain(topic: string, output: 'text' | 'json'): number {
+export async function runExplain(topic: string, output: 'text' | 'json'): Promise<number> {
   const trimmed = topic.trim();
   if (/^-?\d+$/.test(trimmed)) {
     const code = Number(trimmed);
     if (code < 0 || code > 255) throw new UsageError(`exit code ${trimmed} is out of range: container exit codes are 0-255 (larger values wrap modulo 256)`);
     return explainCode(code, output);
   }
-  if (ruleById(trimmed)) return explainRule(trimmed, output);
+  const { ruleById, rules } = await catalog();
+  const rule = ruleById(trimmed);
+  if (rule) return explainRule(rule, output);
   const entry = REASONS.find((r) => r.reason.toLowerCase() === trimmed.toLowerCase());
   if (entry) return explainReason(entry, output);
   const signal = Object.entries(SIGNALS).find(([, name]) => name === trimmed.toUpperCase() || name === `SIG${trimmed.toUpperCase()}`);
