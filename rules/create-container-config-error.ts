@@ -1,9 +1,9 @@
 import type { Pod } from '../src/model/k8s.js';
 import type { Finding, RemediationStep, Rule } from '../src/model/finding.js';
 import type { ContainerView } from '../src/model/pod.js';
-import { containers, kubectl, nsFlag, podRef } from '../src/model/pod.js';
+import { kubectl, nsFlag, podRef } from '../src/model/pod.js';
 import type { SnapshotIndex } from '../src/model/snapshot-index.js';
-import { isSettled } from '../src/model/terminations.js';
+import { waitingContainers } from '../src/model/terminations.js';
 import { containerLabel, editSpecStep, failedEvents, repeatEvidence, specPath, templatePatch } from '../src/model/container-start.js';
 import { MAX_TEXT, firstLine, shellQuote } from '../src/model/text.js';
 
@@ -156,69 +156,64 @@ const rule: Rule = {
     { description: 'runAsNonRoot: set a numeric non-zero runAsUser, or a numeric USER in the image' },
   ],
   match: (context) => {
-    const { snapshot, index } = context;
+    const { index } = context;
     const findings: Finding[] = [];
-    for (const pod of snapshot.pods) {
-      if (isSettled(context, pod)) continue;
-      for (const view of containers(pod)) {
-        const waiting = view.status.state?.waiting;
-        if (waiting?.reason !== 'CreateContainerConfigError') continue;
-        const name = view.status.name;
-        const events = failedEvents(index, pod, name, /^Error: /);
-        const latest = events[events.length - 1];
-        const message = waiting.message || latest?.message?.replace(/^Error: /, '') || '';
-        const problem = parse(message);
-        const refs = problem.kind && problem.name ? references(view, problem.kind, problem.name) : [];
+    for (const { pod, view, waiting } of waitingContainers(context, 'CreateContainerConfigError')) {
+      const name = view.status.name;
+      const events = failedEvents(index, pod, name, /^Error: /);
+      const latest = events[events.length - 1];
+      const message = waiting.message || latest?.message?.replace(/^Error: /, '') || '';
+      const problem = parse(message);
+      const refs = problem.kind && problem.name ? references(view, problem.kind, problem.name) : [];
 
-        const evidence = [`state.waiting.reason=CreateContainerConfigError`];
-        if (waiting.message) evidence.push(`state.waiting.message: ${firstLine(waiting.message, MAX_TEXT)}`);
-        if (latest) evidence.push(repeatEvidence(latest, waiting.message));
-        evidence.push(...refs.map((r) => r.evidence));
-        if (problem.kind && problem.name && refs.length === 0) evidence.push(`no env, envFrom or volume of ${name} in the snapshot names ${problem.kind.toLowerCase()} ${problem.name}`);
-        if (view.init) evidence.push('init container: the pod cannot start until it runs');
+      const evidence = [`state.waiting.reason=CreateContainerConfigError`];
+      if (waiting.message) evidence.push(`state.waiting.message: ${firstLine(waiting.message, MAX_TEXT)}`);
+      if (latest) evidence.push(repeatEvidence(latest, waiting.message));
+      evidence.push(...refs.map((r) => r.evidence));
+      if (problem.kind && problem.name && refs.length === 0) evidence.push(`no env, envFrom or volume of ${name} in the snapshot names ${problem.kind.toLowerCase()} ${problem.name}`);
+      if (view.init) evidence.push('init container: the pod cannot start until it runs');
 
-        const namespace = pod.metadata.namespace ?? 'default';
-        const kind = problem.kind === 'Secret' ? 'secret' : 'configmap';
-        const readers = refs.filter((r) => r.env).map((r) => r.env);
-        const readBy = readers.length ? ` (env ${readers.join(', ')} read${readers.length === 1 ? 's' : ''} it)` : refs.length ? ' (the container\'s envFrom reads it)' : '';
-        let what: string;
-        let explanation: string;
-        switch (problem.cause) {
-          case 'missing-secret':
-          case 'missing-configmap':
-            what = `${kind} "${problem.name}" not found`;
-            explanation = `Before creating ${name} the kubelet reads ${kind} ${problem.name}${readBy}, and no ${kind} by that name exists in namespace ${namespace}. The container is not created until it does; the kubelet retries on every sync, so creating the ${kind} (or fixing the name the pod refers to) is enough.`;
-            break;
-          case 'missing-secret-key':
-          case 'missing-configmap-key': {
-            const env = refs.find((r) => r.key === problem.key && r.env)?.env;
-            what = `key ${problem.key} missing from ${kind} ${problem.name}`;
-            explanation = `${kind === 'secret' ? 'Secret' : 'ConfigMap'} ${problem.name} exists in namespace ${namespace}, but has no key ${problem.key}${env ? `, which env ${env} reads` : ''}. Keys are case-sensitive. A non-optional reference to a missing key stops the container from being created; the kubelet retries on every sync, so adding the key (or fixing the reference) is enough.`;
-            break;
-          }
-          case 'run-as-non-root':
-            what = /non-numeric user/i.test(message) ? 'runAsNonRoot cannot be verified (non-numeric image user)' : 'runAsNonRoot, but the image runs as root';
-            explanation = /non-numeric user/i.test(message)
-              ? `The pod requires ${name} to run as non-root (securityContext.runAsNonRoot), and the image names its user by name, not UID: the kubelet cannot prove a user name is not root without the image's /etc/passwd, so it refuses to create the container.`
-              : `The pod requires ${name} to run as non-root (securityContext.runAsNonRoot), but neither the pod nor the image sets a non-zero user: the image would run as UID 0, so the kubelet refuses to create the container.`;
-            break;
-          default:
-            what = 'its configuration cannot be built';
-            explanation = `The kubelet could not build ${name}'s configuration before creating it: ${firstLine(message) || 'the message is empty'}. The container is not created until that is resolved.`;
+      const namespace = pod.metadata.namespace ?? 'default';
+      const kind = problem.kind === 'Secret' ? 'secret' : 'configmap';
+      const readers = refs.filter((r) => r.env).map((r) => r.env);
+      const readBy = readers.length ? ` (env ${readers.join(', ')} read${readers.length === 1 ? 's' : ''} it)` : refs.length ? ' (the container\'s envFrom reads it)' : '';
+      let what: string;
+      let explanation: string;
+      switch (problem.cause) {
+        case 'missing-secret':
+        case 'missing-configmap':
+          what = `${kind} "${problem.name}" not found`;
+          explanation = `Before creating ${name} the kubelet reads ${kind} ${problem.name}${readBy}, and no ${kind} by that name exists in namespace ${namespace}. The container is not created until it does; the kubelet retries on every sync, so creating the ${kind} (or fixing the name the pod refers to) is enough.`;
+          break;
+        case 'missing-secret-key':
+        case 'missing-configmap-key': {
+          const env = refs.find((r) => r.key === problem.key && r.env)?.env;
+          what = `key ${problem.key} missing from ${kind} ${problem.name}`;
+          explanation = `${kind === 'secret' ? 'Secret' : 'ConfigMap'} ${problem.name} exists in namespace ${namespace}, but has no key ${problem.key}${env ? `, which env ${env} reads` : ''}. Keys are case-sensitive. A non-optional reference to a missing key stops the container from being created; the kubelet retries on every sync, so adding the key (or fixing the reference) is enough.`;
+          break;
         }
-
-        const finding: Finding = {
-          severity: 'critical',
-          title: `${containerLabel(view)} cannot start: ${what}`,
-          object: podRef(pod, name),
-          evidence,
-          explanation,
-          remediation: steps(view, index, problem, refs),
-          confidence: problem.cause === 'other' ? 0.6 : 0.95,
-          cause: problem.cause,
-        };
-        findings.push(finding);
+        case 'run-as-non-root':
+          what = /non-numeric user/i.test(message) ? 'runAsNonRoot cannot be verified (non-numeric image user)' : 'runAsNonRoot, but the image runs as root';
+          explanation = /non-numeric user/i.test(message)
+            ? `The pod requires ${name} to run as non-root (securityContext.runAsNonRoot), and the image names its user by name, not UID: the kubelet cannot prove a user name is not root without the image's /etc/passwd, so it refuses to create the container.`
+            : `The pod requires ${name} to run as non-root (securityContext.runAsNonRoot), but neither the pod nor the image sets a non-zero user: the image would run as UID 0, so the kubelet refuses to create the container.`;
+          break;
+        default:
+          what = 'its configuration cannot be built';
+          explanation = `The kubelet could not build ${name}'s configuration before creating it: ${firstLine(message) || 'the message is empty'}. The container is not created until that is resolved.`;
       }
+
+      const finding: Finding = {
+        severity: 'critical',
+        title: `${containerLabel(view)} cannot start: ${what}`,
+        object: podRef(pod, name),
+        evidence,
+        explanation,
+        remediation: steps(view, index, problem, refs),
+        confidence: problem.cause === 'other' ? 0.6 : 0.95,
+        cause: problem.cause,
+      };
+      findings.push(finding);
     }
     return findings;
   },

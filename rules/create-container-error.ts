@@ -1,9 +1,9 @@
 import type { Pod } from '../src/model/k8s.js';
 import type { Finding, RemediationStep, Rule } from '../src/model/finding.js';
 import type { ContainerView } from '../src/model/pod.js';
-import { containers, kubectl, podRef, stateEvidence } from '../src/model/pod.js';
+import { kubectl, podRef, stateEvidence } from '../src/model/pod.js';
 import type { SnapshotIndex } from '../src/model/snapshot-index.js';
-import { isSettled } from '../src/model/terminations.js';
+import { waitingContainers } from '../src/model/terminations.js';
 import type { StartErrorCause } from '../src/model/container-start.js';
 import { classifyStartError, containerLabel, failedEvents, imageEvidence, repeatEvidence, startErrorSteps, startErrorWhat, startErrorWhy } from '../src/model/container-start.js';
 import { MAX_TEXT, firstLine } from '../src/model/text.js';
@@ -11,7 +11,7 @@ import { MAX_TEXT, firstLine } from '../src/model/text.js';
 /** Why the runtime (or the kubelet's own pre-create / pre-start hooks) refused to create the container. */
 type CreateCause = StartErrorCause | 'runtime-timeout' | 'internal-hook' | 'other';
 
-const REASONS = new Set(['CreateContainerError', 'PreCreateHookError', 'PreStartHookError']);
+const REASONS = ['CreateContainerError', 'PreCreateHookError', 'PreStartHookError'];
 
 // containerd gives up on a CreateContainer that takes longer than the kubelet's deadline, but keeps
 // working on it: the kubelet's retry then finds the name still taken ("failed to reserve container
@@ -96,49 +96,44 @@ const rule: Rule = {
     { description: 'Deadline exceeded / name reserved: check the node\'s container runtime and disk', command: 'kubectl describe node NODE' },
   ],
   match: (context) => {
-    const { snapshot, index } = context;
+    const { index } = context;
     const findings: Finding[] = [];
-    for (const pod of snapshot.pods) {
-      if (isSettled(context, pod)) continue;
-      for (const view of containers(pod)) {
-        const waiting = view.status.state?.waiting;
-        if (!waiting?.reason || !REASONS.has(waiting.reason)) continue;
-        const reason = waiting.reason;
-        const name = view.status.name;
-        const events = failedEvents(index, pod, name, /^(Error: |Internal Pre(Create|Start)Container hook failed)/);
-        const message = waiting.message || events[events.length - 1]?.message || '';
-        const cause = classify(reason, message);
+    for (const { pod, view, waiting } of waitingContainers(context, ...REASONS)) {
+      const reason = waiting.reason;
+      const name = view.status.name;
+      const events = failedEvents(index, pod, name, /^(Error: |Internal Pre(Create|Start)Container hook failed)/);
+      const message = waiting.message || events[events.length - 1]?.message || '';
+      const cause = classify(reason, message);
 
-        const evidence = [...stateEvidence(view)];
-        if (waiting.message) evidence.push(`state.waiting.message: ${firstLine(waiting.message, MAX_TEXT)}`);
-        // Distinct runtime messages, newest last: a timeout is usually followed by "name is reserved".
-        const seen = new Set<string>();
-        const distinct = [...events].reverse().filter((event) => !seen.has(event.message ?? '') && !!seen.add(event.message ?? ''));
-        evidence.push(...distinct.slice(0, 3).reverse().map((event) => repeatEvidence(event, waiting.message)));
-        // The command matters only when the runtime could not run it.
-        evidence.push(...imageEvidence(view, cause.startsWith('entrypoint') || cause === 'empty-command' || cause === 'other'));
-        if (pod.spec?.nodeName) evidence.push(`node ${pod.spec.nodeName}`);
-        if (view.init) evidence.push('init container: the pod cannot start until it runs');
+      const evidence = [...stateEvidence(view)];
+      if (waiting.message) evidence.push(`state.waiting.message: ${firstLine(waiting.message, MAX_TEXT)}`);
+      // Distinct runtime messages, newest last: a timeout is usually followed by "name is reserved".
+      const seen = new Set<string>();
+      const distinct = [...events].reverse().filter((event) => !seen.has(event.message ?? '') && !!seen.add(event.message ?? ''));
+      evidence.push(...distinct.slice(0, 3).reverse().map((event) => repeatEvidence(event, waiting.message)));
+      // The command matters only when the runtime could not run it.
+      evidence.push(...imageEvidence(view, cause.startsWith('entrypoint') || cause === 'empty-command' || cause === 'other'));
+      if (pod.spec?.nodeName) evidence.push(`node ${pod.spec.nodeName}`);
+      if (view.init) evidence.push('init container: the pod cannot start until it runs');
 
-        const what =
-          cause === 'runtime-timeout'
-            ? 'the runtime timed out'
-            : cause === 'internal-hook'
-              ? `${reason === 'PreCreateHookError' ? 'pre-create' : 'pre-start'} hook failed`
-              : cause === 'other'
-                ? 'the runtime refused'
-                : startErrorWhat(cause);
-        findings.push({
-          severity: 'critical',
-          title: `${containerLabel(view)} cannot be created (${reason}): ${what}`,
-          object: podRef(pod, name),
-          evidence,
-          explanation: `The runtime could not create ${name} because ${why(cause, message, reason, pod)}. The container never ran, so it has no log.`,
-          remediation: steps(cause, view, index, message),
-          confidence: cause === 'other' ? 0.6 : 0.85,
-          cause,
-        });
-      }
+      const what =
+        cause === 'runtime-timeout'
+          ? 'the runtime timed out'
+          : cause === 'internal-hook'
+            ? `${reason === 'PreCreateHookError' ? 'pre-create' : 'pre-start'} hook failed`
+            : cause === 'other'
+              ? 'the runtime refused'
+              : startErrorWhat(cause);
+      findings.push({
+        severity: 'critical',
+        title: `${containerLabel(view)} cannot be created (${reason}): ${what}`,
+        object: podRef(pod, name),
+        evidence,
+        explanation: `The runtime could not create ${name} because ${why(cause, message, reason, pod)}. The container never ran, so it has no log.`,
+        remediation: steps(cause, view, index, message),
+        confidence: cause === 'other' ? 0.6 : 0.85,
+        cause,
+      });
     }
     return findings;
   },

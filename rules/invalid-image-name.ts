@@ -1,8 +1,8 @@
 import type { Pod } from '../src/model/k8s.js';
 import type { Finding, RemediationStep, Rule } from '../src/model/finding.js';
 import type { SnapshotIndex } from '../src/model/snapshot-index.js';
-import { containers, eventsWithReason, isAboutContainer, kubectl, nsFlag, podRef } from '../src/model/pod.js';
-import { isSettled } from '../src/model/terminations.js';
+import { eventsWithReason, isAboutContainer, kubectl, nsFlag, podRef } from '../src/model/pod.js';
+import { waitingContainers } from '../src/model/terminations.js';
 import { containerLabel, repeatEvidence } from '../src/model/container-start.js';
 import { MAX_TEXT, firstLine, shellQuote } from '../src/model/text.js';
 
@@ -89,44 +89,39 @@ const rule: Rule = {
   match: (context) => {
     const { snapshot, index } = context;
     const findings: Finding[] = [];
-    for (const pod of snapshot.pods) {
-      if (isSettled(context, pod)) continue;
-      for (const view of containers(pod)) {
-        const waiting = view.status.state?.waiting;
-        if (waiting?.reason !== 'InvalidImageName') continue;
-        const name = view.status.name;
-        const image = view.spec?.image ?? view.status.image ?? '';
-        const verdict = judge(image);
-        // The parser's own words settle the case when the spec was not in the snapshot.
-        const cause: NameCause = verdict.cause === 'other' && /must be lowercase/i.test(waiting.message ?? '') ? 'uppercase' : verdict.cause;
-        const events = eventsWithReason(index, pod, 'InspectFailed').filter((e) => isAboutContainer(e, name));
+    for (const { pod, view, waiting } of waitingContainers(context, 'InvalidImageName')) {
+      const name = view.status.name;
+      const image = view.spec?.image ?? view.status.image ?? '';
+      const verdict = judge(image);
+      // The parser's own words settle the case when the spec was not in the snapshot.
+      const cause: NameCause = verdict.cause === 'other' && /must be lowercase/i.test(waiting.message ?? '') ? 'uppercase' : verdict.cause;
+      const events = eventsWithReason(index, pod, 'InspectFailed').filter((e) => isAboutContainer(e, name));
 
-        const evidence = ['state.waiting.reason=InvalidImageName'];
-        if (waiting.message) evidence.push(`state.waiting.message: ${firstLine(waiting.message, MAX_TEXT)}`);
-        evidence.push(...events.slice(-1).map((event) => repeatEvidence(event, waiting.message)));
-        evidence.push(`spec image: ${JSON.stringify(image)}`);
-        if (view.init) evidence.push('init container: the pod cannot start until it runs');
+      const evidence = ['state.waiting.reason=InvalidImageName'];
+      if (waiting.message) evidence.push(`state.waiting.message: ${firstLine(waiting.message, MAX_TEXT)}`);
+      evidence.push(...events.slice(-1).map((event) => repeatEvidence(event, waiting.message)));
+      evidence.push(`spec image: ${JSON.stringify(image)}`);
+      if (view.init) evidence.push('init container: the pod cannot start until it runs');
 
-        const fixed = verdict.fixed && verdict.fixed !== image ? verdict.fixed : undefined;
-        const base = image.replace(/@.*$/, '').replace(/:[^:/]*$/, '');
-        const remediation: RemediationStep[] = [];
-        if (fixed) remediation.push(setImageStep(pod, index, name, fixed));
-        else if (cause === 'bad-digest') remediation.push(setImageStep(pod, index, name, `${base}@sha256:<digest>`));
-        else remediation.push(setImageStep(pod, index, name, `${base.toLowerCase().replace(/\s+/g, '')}:<tag>`));
-        if (fixed || cause === 'bad-tag') remediation.push({ description: 'Check that the corrected reference exists (tags are case-sensitive)', command: `docker manifest inspect ${shellQuote(fixed ?? `${base}:<tag>`)}` });
-        remediation.push({ description: 'Fix the manifest, Helm values or kustomization the image came from, or the next deploy brings it back' });
+      const fixed = verdict.fixed && verdict.fixed !== image ? verdict.fixed : undefined;
+      const base = image.replace(/@.*$/, '').replace(/:[^:/]*$/, '');
+      const remediation: RemediationStep[] = [];
+      if (fixed) remediation.push(setImageStep(pod, index, name, fixed));
+      else if (cause === 'bad-digest') remediation.push(setImageStep(pod, index, name, `${base}@sha256:<digest>`));
+      else remediation.push(setImageStep(pod, index, name, `${base.toLowerCase().replace(/\s+/g, '')}:<tag>`));
+      if (fixed || cause === 'bad-tag') remediation.push({ description: 'Check that the corrected reference exists (tags are case-sensitive)', command: `docker manifest inspect ${shellQuote(fixed ?? `${base}:<tag>`)}` });
+      remediation.push({ description: 'Fix the manifest, Helm values or kustomization the image came from, or the next deploy brings it back' });
 
-        findings.push({
-          severity: 'critical',
-          title: `${containerLabel(view)} has an invalid image reference ${JSON.stringify(image)}`,
-          object: podRef(pod, name),
-          evidence,
-          explanation: `The kubelet cannot parse ${JSON.stringify(image)} as an image reference: ${verdict.why}. It never tries to pull, and ${name} cannot start until the reference is fixed. The API server does not check image references, so this only shows on the node.${fixed ? ` The likely intended reference is ${fixed}.` : ''}`,
-          remediation,
-          confidence: cause === 'other' ? 0.8 : 0.95,
-          cause,
-        });
-      }
+      findings.push({
+        severity: 'critical',
+        title: `${containerLabel(view)} has an invalid image reference ${JSON.stringify(image)}`,
+        object: podRef(pod, name),
+        evidence,
+        explanation: `The kubelet cannot parse ${JSON.stringify(image)} as an image reference: ${verdict.why}. It never tries to pull, and ${name} cannot start until the reference is fixed. The API server does not check image references, so this only shows on the node.${fixed ? ` The likely intended reference is ${fixed}.` : ''}`,
+        remediation,
+        confidence: cause === 'other' ? 0.8 : 0.95,
+        cause,
+      });
     }
     return findings;
   },

@@ -1,6 +1,6 @@
 import type { Finding, Rule } from '../src/model/finding.js';
-import { containers, kubectl, podRef, stateEvidence } from '../src/model/pod.js';
-import { isSettled } from '../src/model/terminations.js';
+import { kubectl, podRef, stateEvidence } from '../src/model/pod.js';
+import { waitingContainers } from '../src/model/terminations.js';
 import { classifyStartError, containerLabel, failedEvents, imageEvidence, repeatEvidence, startErrorSteps, startErrorWhat, startErrorWhy } from '../src/model/container-start.js';
 import { MAX_TEXT, firstLine } from '../src/model/text.js';
 
@@ -25,43 +25,38 @@ const rule: Rule = {
     { description: 'Empty command: give the container a command, or the image an ENTRYPOINT / CMD' },
   ],
   match: (context) => {
-    const { snapshot, index } = context;
+    const { index } = context;
     const findings: Finding[] = [];
-    for (const pod of snapshot.pods) {
-      if (isSettled(context, pod)) continue;
-      for (const view of containers(pod)) {
-        const waiting = view.status.state?.waiting;
-        if (waiting?.reason !== 'RunContainerError') continue;
-        const name = view.status.name;
-        const last = view.status.lastState?.terminated;
-        const events = failedEvents(index, pod, name, /^Error: /);
-        const latest = events[events.length - 1];
-        const message = waiting.message || last?.message || latest?.message || '';
-        const cause = classifyStartError(message) ?? classifyStartError(last?.message) ?? classifyStartError(latest?.message);
+    for (const { pod, view, waiting } of waitingContainers(context, 'RunContainerError')) {
+      const name = view.status.name;
+      const last = view.status.lastState?.terminated;
+      const events = failedEvents(index, pod, name, /^Error: /);
+      const latest = events[events.length - 1];
+      const message = waiting.message || last?.message || latest?.message || '';
+      const cause = classifyStartError(message) ?? classifyStartError(last?.message) ?? classifyStartError(latest?.message);
 
-        const evidence = [...stateEvidence(view)];
-        if (waiting.message) evidence.push(`state.waiting.message: ${firstLine(waiting.message, MAX_TEXT)}`);
-        if (last) {
-          evidence.push(`lastState.terminated.exitCode=${last.exitCode}${last.reason ? ` (reason ${last.reason})` : ''}`);
-          if (last.message && last.message !== waiting.message) evidence.push(`lastState.terminated.message: ${firstLine(last.message, MAX_TEXT)}`);
-        }
-        if (latest) evidence.push(repeatEvidence(latest, waiting.message));
-        evidence.push(...imageEvidence(view, cause !== 'volume-mount'));
-        if (view.init) evidence.push('init container: the pod cannot start until it succeeds');
-
-        const finding: Finding = {
-          severity: 'critical',
-          title: `${containerLabel(view)} cannot start its process (RunContainerError)${cause ? `: ${startErrorWhat(cause)}` : ''}`,
-          object: podRef(pod, name),
-          evidence,
-          explanation: `The runtime created ${name} but could not start its process, because ${startErrorWhy(cause, message, pod)}.${last?.reason === 'StartError' ? ` The runtime records the attempt as reason StartError with exit code ${last.exitCode}: it is this failure, not an exit of the program.` : ''} The process never ran, so there is no log to read.`,
-          remediation: [...startErrorSteps(cause, view, index, message), ...(cause ? [{ description: 'Read the runtime\'s message and the events', command: kubectl.describePod(pod) }] : [])],
-          confidence: cause ? 0.9 : 0.7,
-          cause: cause ?? 'other',
-        };
-        if (last?.exitCode !== undefined) finding.exitCode = last.exitCode;
-        findings.push(finding);
+      const evidence = [...stateEvidence(view)];
+      if (waiting.message) evidence.push(`state.waiting.message: ${firstLine(waiting.message, MAX_TEXT)}`);
+      if (last) {
+        evidence.push(`lastState.terminated.exitCode=${last.exitCode}${last.reason ? ` (reason ${last.reason})` : ''}`);
+        if (last.message && last.message !== waiting.message) evidence.push(`lastState.terminated.message: ${firstLine(last.message, MAX_TEXT)}`);
       }
+      if (latest) evidence.push(repeatEvidence(latest, waiting.message));
+      evidence.push(...imageEvidence(view, cause !== 'volume-mount'));
+      if (view.init) evidence.push('init container: the pod cannot start until it succeeds');
+
+      const finding: Finding = {
+        severity: 'critical',
+        title: `${containerLabel(view)} cannot start its process (RunContainerError)${cause ? `: ${startErrorWhat(cause)}` : ''}`,
+        object: podRef(pod, name),
+        evidence,
+        explanation: `The runtime created ${name} but could not start its process, because ${startErrorWhy(cause, message, pod)}.${last?.reason === 'StartError' ? ` The runtime records the attempt as reason StartError with exit code ${last.exitCode}: it is this failure, not an exit of the program.` : ''} The process never ran, so there is no log to read.`,
+        remediation: [...startErrorSteps(cause, view, index, message), ...(cause ? [{ description: 'Read the runtime\'s message and the events', command: kubectl.describePod(pod) }] : [])],
+        confidence: cause ? 0.9 : 0.7,
+        cause: cause ?? 'other',
+      };
+      if (last?.exitCode !== undefined) finding.exitCode = last.exitCode;
+      findings.push(finding);
     }
     return findings;
   },

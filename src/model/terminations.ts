@@ -1,4 +1,4 @@
-import type { ContainerStateTerminated, Pod } from './k8s.js';
+import type { ContainerStateTerminated, ContainerStateWaiting, Pod } from './k8s.js';
 import type { Finding, RemediationStep, RuleContext } from './finding.js';
 import type { ExitCodeInfo } from './exit-codes.js';
 import { describeExitCode } from './exit-codes.js';
@@ -144,4 +144,24 @@ export function terminationFindings(
 export function commandEvidence(view: ContainerView): string | undefined {
   const words = [...(view.spec?.command ?? []), ...(view.spec?.args ?? [])];
   return words.length ? `spec command/args: ${words.join(' ')}` : undefined;
+}
+
+/** A container waiting with one of some reasons, in a pod that is not settled. */
+export interface WaitingContainer {
+  pod: Pod;
+  view: ContainerView;
+  waiting: ContainerStateWaiting & { reason: string };
+}
+
+/** Every container (init containers included) of an unsettled pod whose waiting reason is one of `reasons`. */
+export function waitingContainers(context: RuleContext, ...reasons: string[]): WaitingContainer[] {
+  const found: WaitingContainer[] = [];
+  for (const pod of context.snapshot.pods) {
+    if (isSettled(context, pod)) continue;
+    for (const view of containers(pod)) {
+      const waiting = view.status.state?.waiting;
+      if (waiting?.reason && reasons.includes(waiting.reason)) found.push({ pod, view, waiting: waiting as ContainerStateWaiting & { reason: string } });
+    }
+  }
+  return found;
 }
