@@ -87,7 +87,7 @@ const rule: Rule = {
     { description: 'Fix the reference in the workload (lowercase repository, no spaces, a valid tag or digest)', command: 'kubectl set image deployment/NAME -n NAMESPACE CONTAINER=IMAGE:TAG' },
   ],
   match: (context) => {
-    const { snapshot, index } = context;
+    const { index } = context;
     const findings: Finding[] = [];
     for (const { pod, view, waiting } of waitingContainers(context, 'InvalidImageName')) {
       const name = view.status.name;
