@@ -1,4 +1,4 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { rules } from '../rules/index.js';
 import type { Report } from '../src/model/report.js';
 import { ROOT, fixturePath } from './support/fixtures.js';
+import { runKdiagOffline } from './support/run.js';
 
 /*
  * The built binary (bin/kdiag.js over dist/; `npm test` builds first) run on recorded snapshots and
@@ -29,13 +30,7 @@ function env(): NodeJS.ProcessEnv {
 }
 
 function kdiag(args: string[], input?: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env: env(), maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin?.end(input ?? '');
-  });
+  return runKdiagOffline(args, input);
 }
 
 function json(run: Run): Report {

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,7 +8,8 @@ import type { Severity } from '../src/model/finding.js';
 import type { Snapshot } from '../src/model/snapshot.js';
 import { escapeXml, renderJunit } from '../src/report/junit.js';
 import { narrow } from '../src/snapshot/select.js';
-import { fixturePath, loadFixture, ROOT } from './support/fixtures.js';
+import { fixturePath, loadFixture } from './support/fixtures.js';
+import { runKdiagOffline } from './support/run.js';
 import { HOSTILE_MESSAGE, HOSTILE_NAME, hostileSnapshot, hostileSnapshotText } from './support/hostile.js';
 
 /*
@@ -264,21 +264,12 @@ describe('JUnit escaping of cluster text', () => {
 });
 
 describe('kdiag -o junit (the built bin)', () => {
-  const BIN = path.join(ROOT, 'bin', 'kdiag.js');
   const DEMO = fixturePath('demo-namespace.json');
   const temp = mkdtempSync(path.join(tmpdir(), 'kdiag-junit-'));
   afterAll(() => rmSync(temp, { recursive: true, force: true }));
 
-  function kdiag(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', KUBECONFIG: path.join(temp, 'no-such-kubeconfig') };
-    delete env.NODE_OPTIONS;
-    return new Promise((resolve) => {
-      const child = execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-      });
-      child.stdin?.end();
-    });
-  }
+  const kdiag = (args: string[]) => runKdiagOffline(args);
+
 
   it('prints the JUnit report of a namespace and exits 1 on critical diagnoses', async () => {
     const run = await kdiag(['namespace', '--snapshot', DEMO, '-o', 'junit']);

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,7 +7,8 @@ import { diagnose } from '../src/engine/index.js';
 import type { Report } from '../src/model/report.js';
 import { escapeHtml, escapeMarkdown, fenced, renderMarkdown } from '../src/report/markdown.js';
 import { narrow } from '../src/snapshot/select.js';
-import { fixturePath, loadFixture, ROOT } from './support/fixtures.js';
+import { fixturePath, loadFixture } from './support/fixtures.js';
+import { runKdiagOffline } from './support/run.js';
 import { HOSTILE_LOG, HOSTILE_NAME, hostileSnapshot, hostileSnapshotText } from './support/hostile.js';
 
 /*
@@ -210,21 +210,12 @@ describe('Markdown escaping of cluster text', () => {
 });
 
 describe('kdiag -o markdown (the built bin)', () => {
-  const BIN = path.join(ROOT, 'bin', 'kdiag.js');
   const DEMO = fixturePath('demo-namespace.json');
   const temp = mkdtempSync(path.join(tmpdir(), 'kdiag-md-'));
   afterAll(() => rmSync(temp, { recursive: true, force: true }));
 
-  function kdiag(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', KUBECONFIG: path.join(temp, 'no-such-kubeconfig') };
-    delete env.NODE_OPTIONS;
-    return new Promise((resolve) => {
-      const child = execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-      });
-      child.stdin?.end();
-    });
-  }
+  const kdiag = (args: string[]) => runKdiagOffline(args);
+
 
   it('prints the Markdown report of a namespace and exits 1 on critical diagnoses', async () => {
     const run = await kdiag(['namespace', '--snapshot', DEMO, '-o', 'markdown']);

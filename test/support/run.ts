@@ -1,7 +1,10 @@
 import { execFile, execFileSync } from 'node:child_process';
 import https from 'node:https';
 import type { OutgoingHttpHeaders } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { ApiServer } from './api-server.js';
+import { ROOT } from './fixtures.js';
 
 /** What a child process did. */
 export interface RunResult {
@@ -73,5 +76,21 @@ export function direct(
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', reject);
     req.end();
+  });
+}
+
+/**
+ * Run the built kdiag binary offline (no kubeconfig, no colour, no jest NODE_OPTIONS), feeding
+ * `input` on stdin: how the CLI tests run it on recorded snapshots.
+ */
+export function runKdiagOffline(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', KUBECONFIG: path.join(tmpdir(), 'kdiag-test-no-such-kubeconfig') };
+  delete env.NODE_OPTIONS; // jest's --experimental-vm-modules is not the CLI's business
+  delete env.FORCE_COLOR;
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [path.join(ROOT, 'bin', 'kdiag.js'), ...args], { cwd: ROOT, env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout: String(stdout), stderr: String(stderr) });
+    });
+    child.stdin?.end(input ?? '');
   });
 }
