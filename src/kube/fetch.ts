@@ -183,18 +183,30 @@ export class Fetch {
   /**
    * Every item of a list, page by page, each projected as its page arrives so that only the
    * projections are kept and a raw page is garbage once read: memory grows with the page size and
-   * the projected cluster, not with the raw one. An expired continue token (410) restarts the list
-   * once (what the first attempt projected is dropped).
+   * the projected cluster, not with the raw one. The next page is asked for as soon as this one's
+   * continue token is known, before its items are projected. An expired continue token (410)
+   * restarts the list once (what the first attempt projected is dropped).
    */
   async list<T>(resource: string, namespace: string | null, project: (raw: Raw) => T | undefined, query: Record<string, string> = {}): Promise<T[]> {
     const path = PATHS[resource]!(namespace);
+    const ask = (token: string | undefined) => {
+      const answer = this.http.getJson(path, { ...query, limit: this.options.pageSize, continue: token });
+      // Awaited on the next turn of the loop; until then a failure must not count as unhandled.
+      answer.catch(() => undefined);
+      return answer;
+    };
     for (let attempt = 0; ; attempt++) {
       const items: T[] = [];
-      let token: string | undefined;
       try {
-        do {
-          const page = await this.http.getJson(path, { ...query, limit: this.options.pageSize, continue: token });
+        let next: Promise<unknown> | undefined = ask(undefined);
+        while (next) {
+          const page: unknown = await next;
           if (!isObj(page)) throw new ClusterError(`the API server answered ${path} with something that is not a list`);
+          const meta: Raw = isObj(page.metadata) ? page.metadata : {};
+          const token: string | undefined = typeof meta.continue === 'string' && meta.continue !== '' ? meta.continue : undefined;
+          // The next page is asked for before this one is projected: the server works on it meanwhile.
+          next = token ? ask(token) : undefined;
+          if (!token && typeof meta.resourceVersion === 'string' && meta.resourceVersion) this.listVersions.set(resource, meta.resourceVersion);
           if (Array.isArray(page.items)) {
             for (const item of page.items) {
               if (!isObj(item)) continue;
@@ -202,10 +214,7 @@ export class Fetch {
               if (projected !== undefined) items.push(projected);
             }
           }
-          const meta = isObj(page.metadata) ? page.metadata : {};
-          token = typeof meta.continue === 'string' && meta.continue !== '' ? meta.continue : undefined;
-          if (!token && typeof meta.resourceVersion === 'string' && meta.resourceVersion) this.listVersions.set(resource, meta.resourceVersion);
-        } while (token);
+        }
         return items;
       } catch (error) {
         if (attempt === 0 && error instanceof ApiStatusError && error.status === 410) continue;
@@ -409,13 +418,15 @@ export async function fetchNamespace(http: KubeHttp, namespace: string | null, c
   http = declaredReadsOnly(http);
   const scope: Scope = namespace ? { kind: 'Namespace', namespace, name: null } : { kind: 'Cluster', namespace: null, name: null };
   const fetch = new Fetch(http, scope, context, options);
-  const [pods] = await Promise.all([fetch.readPods(namespace, selector?.text), fetch.readEvents(namespace), fetch.readWorkloads(namespace)]);
+  // The pods' nodes and log tails are read as soon as the pods are in, while the (often longer)
+  // events list is still coming.
+  const podsThenTheirs = fetch.readPods(namespace, selector?.text).then((pods) => Promise.all([fetch.readNodes(pods), fetch.readLogs(pods)]));
+  await Promise.all([podsThenTheirs, fetch.readEvents(namespace), fetch.readWorkloads(namespace)]);
   const { snapshot } = fetch;
   if (namespace && snapshot.pods.length === 0 && snapshot.events.length === 0 && snapshot.owners.length === 0 && snapshot.accessErrors.length === 0) {
     // The API lists nothing for a namespace that does not exist: say so rather than "no problems".
     await assertNamespaceExists(http, namespace);
   }
-  await Promise.all([fetch.readNodes(pods), fetch.readLogs(pods)]);
   return selector ? narrowToLabels(snapshot, (labels) => matchesSelector(selector, labels)) : snapshot;
 }
 
