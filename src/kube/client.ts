@@ -5,17 +5,22 @@ import { pathToFileURL } from 'node:url';
 import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 
 /**
- * @kubernetes/client-node's KubeConfig, without the generated API client it drags in.
+ * @kubernetes/client-node's KubeConfig, without loading what kdiag's use of it never needs.
  *
  * The package's dist/config.js (KubeConfig: kubeconfig parsing, TLS material, token files, exec
  * credential and auth-provider plugins, proxies) imports './gen/index.js', which evaluates some 900
- * modules (every API group and model) for two names that only makeApiClient uses. Importing it as
- * is costs about 0.3 s and 40 MB before the first request. So this module evaluates the package's
- * own config.js source with each import resolved where node would resolve it, except that one,
- * which goes to ./client-gen.js (the same two names, from the same package). Everything KubeConfig
- * does is client-node's code; only the unused generated client stays unloaded.
+ * modules (every API group and model) for two names that only makeApiClient uses; and, at the top
+ * of config.js and its auth-provider modules, libraries that only one kind of kubeconfig uses:
+ * openid-client (OIDC token refresh), jsonpath-plus (Azure and GCP auth providers), the proxy
+ * agents (proxy-url) and node-fetch (applyToFetchOptions). Importing the package as is costs about
+ * 0.3 s and 40 MB before the first request; those libraries alone about 60 ms more.
  *
- * If the source does not look as expected (another client-node version) or an import cannot be
+ * So this module evaluates the package's own config.js source (and its auth-provider modules'),
+ * with each import resolved where node would resolve it, except the imports above: each becomes a
+ * binding that loads the real export (with require, from client-node's directory) the first time
+ * it is used. Everything KubeConfig does is client-node's code, run as written.
+ *
+ * If a source does not look as expected (another client-node version) or an import cannot be
  * resolved, the package is imported as is: slower, same behaviour.
  */
 
@@ -24,7 +29,18 @@ type KubeConfigClass = typeof KubeConfig;
 const require = createRequire(import.meta.url);
 
 /** `import ... from '...'` statements (also spread over several lines), with their specifier. */
-const IMPORT = /^(import\s[^'";]*?\sfrom\s*)(['"])([^'"\n]+)\2;?[ \t]*$/gm;
+const IMPORT = /^(import\s([^'";]*?)\sfrom\s*)(['"])([^'"\n]+)\3;?[ \t]*$/gm;
+
+/**
+ * Per client-node file: the imports loaded on first use. Relative imports of config.js to files
+ * listed here are themselves rewritten (their libraries are deferred within them).
+ */
+const DEFERRED: Record<string, readonly string[]> = {
+  'config.js': ['./gen/index.js', 'node-fetch', 'socks-proxy-agent', 'hpagent'],
+  'oidc_auth.js': ['openid-client'],
+  'azure_auth.js': ['jsonpath-plus'],
+  'gcp_auth.js': ['jsonpath-plus'],
+};
 
 /** A bare specifier (`js-yaml`, `@scope/pkg/sub`) resolved as node would from `fromFile`. */
 function resolveBare(specifier: string, fromFile: string): string {
@@ -46,36 +62,92 @@ function resolveBare(specifier: string, fromFile: string): string {
   return pathToFileURL(required).href;
 }
 
-/** client-node's config.js with its imports resolved to absolute URLs; undefined if that fails. */
+const dataUrl = (source: string) => `data:text/javascript;base64,${Buffer.from(source).toString('base64')}`;
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+/**
+ * A module standing for `specifier` as imported from `fromFile`: each name is a stand-in that, on
+ * first use (call, new, property), requires the real module and forwards to its export.
+ */
+function deferredModule(specifier: string, fromFile: string, names: string[]): string {
+  createRequire(fromFile).resolve(specifier); // fails now, not on first use, when it cannot be found
+  const lines = [
+    `import { createRequire } from 'node:module';`,
+    `const require = createRequire(${JSON.stringify(pathToFileURL(fromFile).href)});`,
+    `let real;`,
+    `const load = () => (real ??= require(${JSON.stringify(specifier)}));`,
+    `const later = (name) => new Proxy(function () {}, {`,
+    `  construct: (_, args) => Reflect.construct(load()[name], args),`,
+    `  apply: (_, self, args) => Reflect.apply(load()[name], self, args),`,
+    `  get: (_, key) => Reflect.get(load()[name], key),`,
+    `});`,
+    ...names.map((name) => `export const ${name} = later(${JSON.stringify(name)});`),
+  ];
+  return lines.join('\n');
+}
+
+/** The names an import clause binds from its module (`{ a, b as c }`, `* as ns` with the ns.x used in `rest`, the module without this import); undefined for anything else. */
+function importedNames(clause: string, rest: string): string[] | undefined {
+  const named = /^\{([^}]*)\}$/.exec(clause.trim());
+  if (named) {
+    const names = named[1]!.split(',').map((part) => part.trim().split(/\s+as\s+/)[0]!.trim()).filter(Boolean);
+    return names.every((n) => IDENTIFIER.test(n)) ? names : undefined;
+  }
+  const star = /^\*\s+as\s+([A-Za-z_$][\w$]*)$/.exec(clause.trim());
+  if (star) {
+    const ns = star[1]!;
+    // Only member uses (ns.name) can be stood in for: the namespace itself must not be passed around.
+    // (Comments and string literals, where the word may appear too, are left out of the search.)
+    const code = rest.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*|'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|`(?:\\.|[^`\\])*`/g, ' ');
+    const uses = [...code.matchAll(new RegExp(`(?<![\\w$.])${ns.replace(/\$/g, '\\$')}(?![\\w$])(\\.?)([A-Za-z_$][\\w$]*)?`, 'g'))];
+    if (uses.some((m) => m[1] !== '.' || !m[2])) return undefined;
+    return [...new Set(uses.map((m) => m[2]!))];
+  }
+  return undefined;
+}
+
+/** A client-node file's source with its imports resolved to absolute URLs, some deferred; undefined if that fails. */
+function rewrittenSource(file: string, depth = 0): string | undefined {
+  const source = readFileSync(file, 'utf8');
+  const deferred = DEFERRED[path.basename(file)] ?? [];
+  let failed = false;
+  const rewritten = source.replace(IMPORT, (statement, head: string, clause: string, _quote: string, specifier: string) => {
+    if (specifier.startsWith('node:') || failed) return statement;
+    try {
+      if (deferred.includes(specifier)) {
+        const names = importedNames(clause, source.replace(statement, ''));
+        if (!names) throw new Error(`cannot defer ${specifier}`);
+        return `${head}${JSON.stringify(dataUrl(deferredModule(specifier, file, names)))};`;
+      }
+      if (specifier.startsWith('./') || specifier.startsWith('../')) {
+        const target = path.resolve(path.dirname(file), specifier);
+        if (depth === 0 && DEFERRED[path.basename(target)]) {
+          const inner = rewrittenSource(target, depth + 1);
+          if (inner === undefined) throw new Error(`cannot rewrite ${specifier}`);
+          return `${head}${JSON.stringify(dataUrl(inner))};`;
+        }
+        return `${head}${JSON.stringify(pathToFileURL(target).href)};`;
+      }
+      return `${head}${JSON.stringify(resolveBare(specifier, file))};`;
+    } catch {
+      failed = true;
+      return statement;
+    }
+  });
+  // Anything left that a data: module could not resolve (a relative or bare specifier, import.meta,
+  // a dynamic import) means the source is not what this expects: use the package as is.
+  const leftover = /\bfrom\s*['"](?!file:|node:|data:)|\bimport\s*\(|import\.meta|^\s*import\s*['"]/m;
+  if (failed || leftover.test(rewritten)) return undefined;
+  return rewritten;
+}
+
+/** client-node's config.js, rewritten; undefined if that fails or its generated client import is not where expected. */
 function rewrittenConfigSource(): string | undefined {
   try {
     const file = require.resolve('@kubernetes/client-node/dist/config.js');
-    const source = readFileSync(file, 'utf8');
-    let sawGen = false;
-    let unresolved = false;
-    const rewritten = source.replace(IMPORT, (statement, head: string, _quote: string, specifier: string) => {
-      if (specifier.startsWith('node:')) return statement;
-      let url: string;
-      if (specifier === './gen/index.js') {
-        sawGen = true;
-        url = new URL('./client-gen.js', import.meta.url).href;
-      } else if (specifier.startsWith('./') || specifier.startsWith('../')) {
-        url = pathToFileURL(path.resolve(path.dirname(file), specifier)).href;
-      } else {
-        try {
-          url = resolveBare(specifier, file);
-        } catch {
-          unresolved = true;
-          return statement;
-        }
-      }
-      return `${head}${JSON.stringify(url)};`;
-    });
-    // Anything left that a data: module could not resolve (a relative or bare specifier, import.meta,
-    // a dynamic import) means the source is not what this expects: use the package as is.
-    const leftover = /\bfrom\s*['"](?!file:|node:)|\bimport\s*\(|import\.meta|^\s*import\s*['"]/m;
-    if (!sawGen || unresolved || leftover.test(rewritten)) return undefined;
-    return rewritten;
+    // Without the generated client deferred, the rewrite would save nothing worth its risk.
+    if (!/^import\s[^;]*\sfrom\s*['"]\.\/gen\/index\.js['"]/m.test(readFileSync(file, 'utf8'))) return undefined;
+    return rewrittenSource(file);
   } catch {
     return undefined;
   }
@@ -95,7 +167,7 @@ export function loadKubeConfigClass(): Promise<KubeConfigClass> {
     const source = rewrittenConfigSource();
     if (source) {
       try {
-        const module = (await import(`data:text/javascript;base64,${Buffer.from(source).toString('base64')}`)) as { KubeConfig?: KubeConfigClass };
+        const module = (await import(dataUrl(source))) as { KubeConfig?: KubeConfigClass };
         if (typeof module.KubeConfig === 'function') {
           origin = 'without-generated-client';
           return module.KubeConfig;
