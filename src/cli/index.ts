@@ -1,9 +1,9 @@
-import yargs from 'yargs';
 import type { Argv, FallbackCompletionFunction } from 'yargs';
 import { EXIT, KdiagError, UsageError } from '../model/errors.js';
 import { neutralize } from '../model/text.js';
 import { VERSION } from '../model/version.js';
 import type { GlobalArgs } from './args.js';
+import { answerWithoutParser, helpWidth } from './fast.js';
 
 /**
  * The thin top floor: parse flags, load the one command asked for (lazily, so `--help` and
@@ -110,9 +110,18 @@ export function joinDashValues(argv: string[]): string[] {
 /**
  * Run kdiag with these arguments; resolves to the exit code. Never throws. `scriptName` is the
  * command shown in help and examples (`kubectl kdiag` when run as a kubectl plugin).
+ * `withoutParser: false` sends even `--help` and `explain` through yargs (see ./fast.ts).
  */
-export async function main(argv: string[], scriptName = 'kdiag'): Promise<number> {
+export async function main(argv: string[], scriptName = 'kdiag', { withoutParser = true }: { withoutParser?: boolean } = {}): Promise<number> {
   let debug = argv.includes('--debug');
+  // `kdiag --help` and `kdiag explain TOPIC` in their plain forms: answered without loading yargs.
+  try {
+    const answered = withoutParser ? await answerWithoutParser(argv, scriptName) : undefined;
+    if (answered !== undefined) return answered;
+  } catch (error) {
+    return reportFailure(error, debug);
+  }
+  const { default: yargs } = await import('yargs');
   let exitCode: number = EXIT.OK;
   let failure: unknown;
   // Shell completion: the script `kdiag completion` prints runs `kdiag --get-yargs-completions WORD...`
@@ -219,7 +228,7 @@ export async function main(argv: string[], scriptName = 'kdiag'): Promise<number
     .alias('version', 'V')
     .help()
     .alias('help', 'h')
-    .wrap(Math.min(110, process.stdout.columns || 100))
+    .wrap(helpWidth())
     .exitProcess(false)
     .fail((message, error) => {
       // yargs messages span lines ("Invalid values:\n  Argument: ..."): one line, with the way to help.
