@@ -46,6 +46,22 @@ describe('projection with a Shared pool', () => {
     expect(a.spec.containers[0]!.image).toBe('web:1.2');
   });
 
+  it('shares parts that come back after others (A, B, A), and tells apart parts that differ deep down', () => {
+    const pool: Shared = new Map();
+    const withProbePort = (name: string, port: number) => {
+      const raw = replica(name, 'node-a');
+      (raw.spec as { containers: { livenessProbe: { httpGet: { port: number } } }[] }).containers[0]!.livenessProbe.httpGet.port = port;
+      return raw;
+    };
+    const a1 = projectPod(withProbePort('web-1', 8080), pool)!;
+    const b = projectPod(withProbePort('web-2', 9090), pool)!;
+    const a2 = projectPod(withProbePort('web-3', 8080), pool)!;
+    expect(b.spec.containers).not.toBe(a1.spec.containers);
+    expect(b.spec.containers[0]!.livenessProbe?.httpGet?.port).toBe(9090);
+    expect(a2.spec.containers).toBe(a1.spec.containers);
+    expect(a2.spec.containers[0]!.livenessProbe?.httpGet?.port).toBe(8080);
+  });
+
   it('shares an event source between the events of one node', () => {
     const pool: Shared = new Map();
     const event = (name: string) => ({ metadata: { name, namespace: 'prod' }, involvedObject: { kind: 'Pod', name: 'web-1', namespace: 'prod' }, reason: 'Pulled', source: { component: 'kubelet', host: 'node-a' } });

@@ -172,11 +172,40 @@ export type Shared = Map<string, unknown>;
 
 function shared<T>(pool: Shared | undefined, kind: string, value: T | undefined): T | undefined {
   if (!pool || value === undefined) return value;
+  // Lists come sorted by name, so a workload's pods (and a node's events) arrive one after another:
+  // most parts equal the last one of their kind, which a comparison finds without making a key.
+  const lastKey = `\u0000${kind}`;
+  const last = pool.get(lastKey);
+  if (last !== undefined && sameJson(last, value)) return last as T;
   const key = kind + JSON.stringify(value);
-  const known = pool.get(key);
-  if (known !== undefined) return known as T;
-  pool.set(key, value);
-  return value;
+  let known = pool.get(key) as T | undefined;
+  if (known === undefined) {
+    pool.set(key, value);
+    known = value;
+  }
+  pool.set(lastKey, known);
+  return known;
+}
+
+/** Deep equality of JSON-shaped values (projections: plain objects, arrays, strings, numbers, booleans). */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (let i = 0; i < ka.length; i++) {
+    const k = ka[i]!;
+    // Same keys in the same order: the projection builds every part of a kind the same way.
+    if (k !== kb[i] || !sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  }
+  return true;
 }
 
 function podSpec(x: unknown, pool?: Shared): PodSpec {
