@@ -155,13 +155,23 @@ export interface WaitingContainer {
 
 /** Every container (init containers included) of an unsettled pod whose waiting reason is one of `reasons`. */
 export function waitingContainers(context: RuleContext, ...reasons: string[]): WaitingContainer[] {
+  return allWaiting(context).filter((w) => reasons.includes(w.waiting.reason));
+}
+
+/** Every waiting container of an unsettled pod, found once per rule context (several rules ask). */
+const waitingOf = new WeakMap<RuleContext, readonly WaitingContainer[]>();
+
+function allWaiting(context: RuleContext): readonly WaitingContainer[] {
+  const known = waitingOf.get(context);
+  if (known) return known;
   const found: WaitingContainer[] = [];
   for (const pod of context.snapshot.pods) {
     if (isSettled(context, pod)) continue;
     for (const view of containers(pod)) {
       const waiting = view.status.state?.waiting;
-      if (waiting?.reason && reasons.includes(waiting.reason)) found.push({ pod, view, waiting: waiting as ContainerStateWaiting & { reason: string } });
+      if (waiting?.reason) found.push({ pod, view, waiting: waiting as ContainerStateWaiting & { reason: string } });
     }
   }
+  waitingOf.set(context, found);
   return found;
 }
