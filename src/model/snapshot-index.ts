@@ -21,7 +21,6 @@ export function controllerOf(refs: OwnerReference[] | undefined): OwnerReference
  * about, pods by node, owners by name, log tails by container.
  */
 export class SnapshotIndex {
-  private readonly eventsByUid = new Map<string, KubeEvent[]>();
   private readonly eventsByName = new Map<string, KubeEvent[]>();
   /** eventsByName's lists sorted oldest first, each sorted once, on first use. */
   private readonly sortedByName = new Map<string, KubeEvent[]>();
@@ -38,7 +37,6 @@ export class SnapshotIndex {
       const involved = event.involvedObject;
       const byName = key(involved.kind, involved.namespace ?? event.metadata.namespace, involved.name);
       push(this.eventsByName, byName, event);
-      if (involved.uid) push(this.eventsByUid, involved.uid, event);
     }
     for (const node of snapshot.nodes) if (node.metadata.name) this.nodesByName.set(node.metadata.name, node);
     for (const pod of snapshot.pods) if (pod.spec.nodeName) push(this.podsByNode, pod.spec.nodeName, pod);
