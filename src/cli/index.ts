@@ -142,7 +142,7 @@ export async function main(argv: string[], scriptName = 'kdiag', { withoutParser
     .parserConfiguration({ 'duplicate-arguments-array': false })
     .usage('kdiag: a doctor for Kubernetes workloads.\n\nUsage: $0 <command> [options]')
     .option('color', { type: 'boolean', describe: 'Colour the text report (default: on a TTY, unless NO_COLOR is set; --no-color to disable)' })
-    .option('debug', { type: 'boolean', default: false, describe: 'Print requests and error details on stderr' })
+    .option('debug', { type: 'boolean', default: false, describe: 'Print requests, timings and error details on stderr' })
     .command(
       'pod <name>',
       'Diagnose one pod, or every pod of the workload (Deployment, StatefulSet, DaemonSet, Job) of that name',

@@ -74,8 +74,10 @@ export async function runDiagnose(args: GlobalArgs): Promise<number> {
     const adjust = (snapshot: Snapshot) => excluded(selector ? narrowToLabels(snapshot, (labels) => matchesSelector(selector, labels)) : snapshot, settings, args.mode);
     return runWatch(args, { rules: await loadRules(), settings, adjust });
   }
+  const started = performance.now();
   const snapshot = excluded(args.snapshot ? replay(args, selector) : await readLive(args, undefined, selector), settings, args.mode);
   const rules = await loadRules();
+  const read = performance.now();
   const report = diagnose(snapshot, rules, {
     settings,
     onRuleError: (id, error) => {
@@ -90,6 +92,12 @@ export async function runDiagnose(args: GlobalArgs): Promise<number> {
         : args.output === 'junit'
           ? renderJunit(report, snapshot, { failOn: args.failOn })
           : renderText(report, { color: useColor(args), width: Math.min(process.stdout.columns || 100, 120), verbose: args.verbose ?? false });
+  if (args.debug) {
+    const ms = (from: number, to: number) => `${Math.round(to - from)} ms`;
+    const done = performance.now();
+    const counts = `${snapshot.pods.length} pods, ${snapshot.events.length} events, ${snapshot.nodes.length} nodes, ${snapshot.owners.length} owners, ${snapshot.logs.length} log tails`;
+    process.stderr.write(`kdiag: ${args.snapshot ? 'replayed' : 'read'} ${counts} in ${ms(started, read)}; diagnosed and wrote the report in ${ms(read, done)} (${ms(0, done)} since start)\n`);
+  }
   process.stdout.write(text);
   return failsAt(report, args.failOn) ? EXIT.FINDINGS : EXIT.OK;
 }
