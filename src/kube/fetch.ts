@@ -208,7 +208,12 @@ export class Fetch {
           next = token ? ask(token) : undefined;
           if (!token && typeof meta.resourceVersion === 'string' && meta.resourceVersion) this.listVersions.set(resource, meta.resourceVersion);
           if (Array.isArray(page.items)) {
-            for (const item of page.items) {
+            const raws: unknown[] = page.items;
+            for (let i = 0; i < raws.length; i++) {
+              const item = raws[i];
+              // Let go of each raw object once projected: the collector then need not keep (and
+              // copy) the rest of the page while the projections are being made.
+              raws[i] = undefined;
               if (!isObj(item)) continue;
               const projected = project(item);
               if (projected !== undefined) items.push(projected);
