@@ -4,6 +4,7 @@ import yaml from 'js-yaml';
 import { UsageError } from '../model/errors.js';
 import type { AccessError, LogTail, Scope, Snapshot } from '../model/snapshot.js';
 import { emptySnapshot } from '../model/snapshot.js';
+import type { Shared } from './project.js';
 import { projectObject } from './project.js';
 import { describeItem, objectProblem } from './validate.js';
 
@@ -71,13 +72,18 @@ export function writeFileAtomic(file: string, content: string, force: boolean): 
 type Raw = Record<string, unknown>;
 const isObj = (x: unknown): x is Raw => typeof x === 'object' && x !== null && !Array.isArray(x);
 
-/** Flatten Lists (and kubectl's `kind: XList`) into their items, recursively. */
+/**
+ * Flatten Lists (and kubectl's `kind: XList`) into their items, recursively. The items move: the
+ * Lists are left empty, so that the flat list holds the only reference to each raw object.
+ */
 function flatten(docs: unknown[], out: unknown[] = []): unknown[] {
   for (const doc of docs) {
     if (Array.isArray(doc)) flatten(doc, out);
     else if (isObj(doc) && Array.isArray(doc.items) && (doc.kind === undefined || String(doc.kind).endsWith('List'))) {
       const itemKind = typeof doc.kind === 'string' && doc.kind !== 'List' ? doc.kind.slice(0, -4) : undefined;
-      flatten(itemKind ? doc.items.map((item) => (isObj(item) && !item.kind ? { ...item, kind: itemKind } : item)) : doc.items, out);
+      const items = doc.items;
+      doc.items = [];
+      flatten(itemKind ? items.map((item) => (isObj(item) && !item.kind ? { ...item, kind: itemKind } : item)) : items, out);
     } else out.push(doc);
   }
   return out;
@@ -159,10 +165,15 @@ export function snapshotFromDocuments(docs: unknown[], source: string): Snapshot
   if (!docs.some((doc) => isObj(doc) || Array.isArray(doc))) {
     throw new UsageError(`snapshot ${source} holds no Kubernetes object kdiag reads (expected a List, or Pods, Nodes, Events, workloads)`);
   }
-  flatten(docs).forEach((item, i) => {
+  // Identical parts (a workload's containers, labels, owner) are held once, as in a live read; and
+  // each raw object is let go of once projected, so a big file is not held twice.
+  const pool: Shared = new Map();
+  const items = flatten(docs);
+  items.forEach((item, i) => {
+    items[i] = undefined;
     const problem = objectProblem(item);
     if (problem) throw new UsageError(`snapshot ${source}: ${describeItem(item, i)} ${problem}`);
-    const projected = projectObject(item);
+    const projected = projectObject(item, undefined, pool);
     if (!projected) return;
     recognised++;
     if (projected.kind === 'Pod') snapshot.pods.push(projected.object);
@@ -203,5 +214,7 @@ export function readSnapshotFile(file: string): Snapshot {
     const code = (error as NodeJS.ErrnoException).code;
     throw new UsageError(`cannot read snapshot ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message.split('\n')[0]}`);
   }
-  return snapshotFromDocuments(parseSnapshotText(text, file), file);
+  const docs = parseSnapshotText(text, file);
+  text = ''; // parsed: the text of a big file need not be kept while its objects are projected
+  return snapshotFromDocuments(docs, file);
 }

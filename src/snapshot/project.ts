@@ -438,14 +438,14 @@ export type Projected =
   | { kind: 'Event'; object: KubeEvent }
   | { kind: 'Workload'; object: Workload };
 
-/** Project any raw object by its `kind`; undefined for kinds kdiag does not read. */
-export function projectObject(x: unknown, defaultKind?: string): Projected | undefined {
+/** Project any raw object by its `kind`; undefined for kinds kdiag does not read. With `pool`, identical parts are shared (see Shared). */
+export function projectObject(x: unknown, defaultKind?: string, pool?: Shared): Projected | undefined {
   if (!isObj(x)) return undefined;
   const kind = str(x.kind) ?? defaultKind;
   const withKind = kind && !x.kind ? { ...x, kind } : x;
   switch (kind) {
     case 'Pod': {
-      const object = projectPod(withKind);
+      const object = projectPod(withKind, pool);
       return object && { kind: 'Pod', object };
     }
     case 'Node': {
@@ -453,7 +453,7 @@ export function projectObject(x: unknown, defaultKind?: string): Projected | und
       return object && { kind: 'Node', object };
     }
     case 'Event': {
-      const object = projectEvent(withKind);
+      const object = projectEvent(withKind, pool);
       return object && { kind: 'Event', object };
     }
     default: {
