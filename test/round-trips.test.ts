@@ -12,7 +12,8 @@ import { runProgram } from './support/run.js';
  * requests arrive in waves: each wave is what could be sent once the previous answers were in.
  * One pod of a Deployment needs three: the pod; then its events, node, ReplicaSet (and the
  * ReplicaSet's events) and previous log, all at once; then the Deployment and its events.
- * Not a timing assertion: the latency only makes the waves visible.
+ * Not a timing assertion: the latency only makes the waves visible. A namespace sweep reads the
+ * pods' nodes and log tails once the pods are in, without waiting for the (often longer) events.
  */
 
 const BIN = path.join(ROOT, 'bin', 'kdiag.js');
@@ -67,5 +68,25 @@ describe('kdiag pod round trips', () => {
     );
     expect(w[2]!.sort()).toEqual(['/api/v1/namespaces/prod/events?involvedObject.name=web', '/apis/apps/v1/namespaces/prod/deployments/web']);
     expect(JSON.parse(result.stdout).diagnoses[0]).toMatchObject({ rule: 'oom-killed', owner: { kind: 'Deployment', name: 'web' } });
+  });
+});
+
+describe('kdiag namespace round trips', () => {
+  it("reads the pods' nodes and log tails as soon as the pods are in, not after the events", async () => {
+    const EVENTS_MS = 1500;
+    server.setFaults({ delays: [{ ms: EVENTS_MS, match: { resource: 'events', verb: 'list' } }] });
+    const start = server.requests.length;
+    const result = await runProgram(process.execPath, [BIN, 'namespace', 'prod', '-o', 'json'], { PATH: process.env.PATH, HOME: home, NO_COLOR: '1' });
+    server.setFaults({});
+    expect(result.code).toBe(1);
+    const requests = server.requests.slice(start);
+    const events = requests.find((r) => r.path === '/api/v1/namespaces/prod/events');
+    const nodes = requests.filter((r) => r.path.startsWith('/api/v1/nodes'));
+    const logs = requests.filter((r) => r.path.endsWith('/log'));
+    expect(events).toBeDefined();
+    expect(nodes.length).toBeGreaterThan(0);
+    expect(logs.length).toBeGreaterThan(0);
+    // Sent while the events list was still on its way (its answer takes EVENTS_MS).
+    for (const r of [...nodes, ...logs]) expect(r.at - events!.at).toBeLessThan(EVENTS_MS / 2);
   });
 });
