@@ -67,16 +67,22 @@ describe('explain without the parser', () => {
 });
 
 describe('--help without the parser', () => {
-  it('the built help files are what yargs renders now, at each width', async () => {
-    for (const [width, columns] of [
-      [100, undefined],
-      [110, 110],
-      [110, 200],
+  it('the built help files are what yargs renders now, at each width, for kdiag and the kubectl plugin', async () => {
+    for (const [script, file] of [
+      ['kdiag', 'kdiag'],
+      ['kubectl kdiag', 'kubectl-kdiag'],
     ] as const) {
-      const built = readFileSync(path.join(ROOT, 'dist', 'help', `kdiag-${width}.txt`), 'utf8');
-      expect(built).toBe(await renderHelp(columns));
+      for (const [width, columns] of [
+        [100, undefined],
+        [110, 110],
+        [110, 200],
+      ] as const) {
+        const built = readFileSync(path.join(ROOT, 'dist', 'help', `${file}-${width}.txt`), 'utf8');
+        expect(built).toBe(await renderHelp(columns, script));
+      }
     }
     expect(helpFile(100).pathname.endsWith('/help/kdiag-100.txt')).toBe(true);
+    expect(helpFile(110, 'kubectl kdiag').pathname.endsWith('/help/kubectl-kdiag-110.txt')).toBe(true);
   });
 
   it('kdiag --help and -h print the built help, byte for byte what yargs prints', async () => {
@@ -88,14 +94,15 @@ describe('--help without the parser', () => {
     }
   });
 
-  it('another language and the kubectl plugin name get yargs\' own rendering', async () => {
+  it('kubectl kdiag --help prints the plugin\'s built help; another language gets yargs\' own rendering', async () => {
     const env = { PATH: process.env.PATH, HOME: process.env.HOME };
-    const german = await runProgram(process.execPath, [path.join(ROOT, 'bin', 'kdiag.js'), '--help'], { ...env, LANG: 'de_DE.UTF-8' });
-    expect(german.code).toBe(0);
-    expect(german.stdout).toContain('Optionen:');
     const plugin = await runProgram(process.execPath, [path.join(ROOT, 'bin', 'kubectl-kdiag.js'), '--help'], env);
     expect(plugin.code).toBe(0);
     expect(plugin.stdout).toContain('Usage: kubectl kdiag <command> [options]');
+    expect(plugin.stdout).toBe(await renderHelp(undefined, 'kubectl kdiag'));
+    const german = await runProgram(process.execPath, [path.join(ROOT, 'bin', 'kdiag.js'), '--help'], { ...env, LANG: 'de_DE.UTF-8' });
+    expect(german.code).toBe(0);
+    expect(german.stdout).toContain('Optionen:');
   });
 
   it('knows which locales yargs writes in English', () => {

@@ -5,9 +5,10 @@ import { EXIT } from '../model/errors.js';
  * The two commands people run to learn, answered without loading the argument parser (yargs and
  * its text layout cost several times node's own start-up), in their plain forms only:
  *
- * - `kdiag --help` / `-h`: the help yargs renders, written at build time (src/cli/write-help.ts)
- *   for the widths the help is laid out at when stdout is not a terminal (100) or a wide one (110),
- *   in English. A narrower terminal, another language or `kubectl kdiag` goes to yargs.
+ * - `kdiag --help` / `-h` (and `kubectl kdiag --help`): the help yargs renders, written at build
+ *   time (src/cli/write-help.ts) for the widths the help is laid out at when stdout is not a
+ *   terminal (100) or a wide one (110), in English. A narrower terminal or another language goes
+ *   to yargs.
  * - `kdiag explain TOPIC [-o text|json]`.
  *
  * Anything else (another flag, a typo, --debug) goes through yargs, which validates it.
@@ -22,9 +23,12 @@ export function helpWidth(): number {
 /** The widths written at build time. */
 export const HELP_WIDTHS = [100, 110] as const;
 
-/** Where the help rendered for a width is kept (dist/help/, next to dist/src/). */
-export function helpFile(width: number): URL {
-  return new URL(`../../help/kdiag-${width}.txt`, import.meta.url);
+/** The commands the help is written for: kdiag, and kdiag as a kubectl plugin. */
+export const HELP_SCRIPTS = ['kdiag', 'kubectl kdiag'] as const;
+
+/** Where the help rendered for a command and width is kept (dist/help/, next to dist/src/). */
+export function helpFile(width: number, scriptName: string = 'kdiag'): URL {
+  return new URL(`../../help/${scriptName.replace(/ /g, '-')}-${width}.txt`, import.meta.url);
 }
 
 /** Whether yargs would write English: the locale it guesses from the environment, as it guesses it. */
@@ -55,10 +59,10 @@ function plainExplain(argv: string[]): { topic: string; output: 'text' | 'json' 
 export async function answerWithoutParser(argv: string[], scriptName: string): Promise<number | undefined> {
   if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h')) {
     const width = helpWidth();
-    if (scriptName !== 'kdiag' || !HELP_WIDTHS.includes(width as (typeof HELP_WIDTHS)[number]) || !englishLocale(process.env)) return undefined;
+    if (!HELP_SCRIPTS.includes(scriptName as (typeof HELP_SCRIPTS)[number]) || !HELP_WIDTHS.includes(width as (typeof HELP_WIDTHS)[number]) || !englishLocale(process.env)) return undefined;
     let text: string;
     try {
-      text = readFileSync(helpFile(width), 'utf8');
+      text = readFileSync(helpFile(width, scriptName), 'utf8');
     } catch {
       return undefined; // not built (running from the sources): yargs renders it
     }
