@@ -105,6 +105,17 @@ describe('--help without the parser', () => {
     expect(german.stdout).toContain('Optionen:');
   });
 
+  it('in every locale it calls English, the built help is what yargs prints there', async () => {
+    const bin = path.join(ROOT, 'bin', 'kdiag.js');
+    for (const LC_ALL of ['C', 'POSIX', 'C.UTF-8', 'en_GB.UTF-8', 'en_US']) {
+      const env = { PATH: process.env.PATH, HOME: process.env.HOME, LC_ALL };
+      expect(englishLocale(env)).toBe(true);
+      // `--help --debug` is not a plain form: yargs renders it.
+      const [fast, parsed] = await Promise.all([runProgram(process.execPath, [bin, '--help'], env), runProgram(process.execPath, [bin, '--help', '--debug'], env)]);
+      expect(fast.stdout).toBe(parsed.stdout);
+    }
+  });
+
   it('knows which locales yargs writes in English', () => {
     expect(englishLocale({})).toBe(true);
     expect(englishLocale({ LANG: 'en_GB.UTF-8' })).toBe(true);
