@@ -1,11 +1,10 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { generatePki } from '../test/support/pki.js';
 import type { Raw, SyntheticCluster } from './cluster.js';
 
 /**
@@ -15,8 +14,6 @@ import type { Raw, SyntheticCluster } from './cluster.js';
  * generator on first request and kept serialised, so later runs measure the client, not the
  * server; one copy of the cluster's JSON at most.
  */
-
-const run = promisify(execFile);
 
 export interface BenchServer {
   url: string;
@@ -31,33 +28,6 @@ export interface BenchServer {
   log: { path: string; arrived: number; answered: number }[];
   resetLog(): void;
   close(): Promise<void>;
-}
-
-const OPENSSL_CONFIG = `[req]
-distinguished_name = dn
-prompt = no
-[dn]
-CN = kdiag-bench
-[ca]
-basicConstraints = critical, CA:TRUE
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-[server]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
-subjectAltName = IP:127.0.0.1, DNS:localhost
-`;
-
-async function pki(dir: string): Promise<{ ca: string; cert: string; key: string }> {
-  writeFileSync(path.join(dir, 'openssl.cnf'), OPENSSL_CONFIG);
-  const openssl = (...args: string[]) => run('openssl', args, { cwd: dir });
-  await Promise.all(['ca', 'server'].map((n) => openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${n}.key`)));
-  await openssl('req', '-config', 'openssl.cnf', '-x509', '-new', '-key', 'ca.key', '-subj', '/CN=kdiag-bench-ca', '-extensions', 'ca', '-days', '2', '-out', 'ca.crt');
-  await openssl('req', '-config', 'openssl.cnf', '-new', '-key', 'server.key', '-subj', '/CN=kdiag-bench-apiserver', '-out', 'server.csr');
-  await openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-set_serial', '0x2001', '-days', '2', '-extfile', 'openssl.cnf', '-extensions', 'server', '-out', 'server.crt');
-  const read = (n: string) => readFileSync(path.join(dir, n), 'utf8');
-  return { ca: read('ca.crt'), cert: read('server.crt'), key: read('server.key') };
 }
 
 interface Resource {
@@ -93,7 +63,7 @@ function status(code: number, reason: string, message: string): Raw {
 
 export async function startBenchServer(): Promise<BenchServer> {
   const dir = mkdtempSync(path.join(tmpdir(), 'kdiag-bench-'));
-  const keys = await pki(dir);
+  const keys = await generatePki(dir);
   const token = `bench-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
   let cluster: SyntheticCluster | undefined;
   let pages = new Map<string, Buffer>();
@@ -310,7 +280,7 @@ export async function startBenchServer(): Promise<BenchServer> {
     }
   };
 
-  const server = https.createServer({ key: keys.key, cert: keys.cert }, handle);
+  const server = https.createServer({ key: keys.serverKey, cert: keys.serverCert }, handle);
   server.keepAliveTimeout = 60_000;
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
@@ -321,14 +291,14 @@ export async function startBenchServer(): Promise<BenchServer> {
     server.listen(0, '127.0.0.1', () => resolve());
   });
   api.url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  writeFileSync(api.caPath, keys.ca);
+  writeFileSync(api.caPath, keys.caCert);
   const kubeconfig = [
     'apiVersion: v1',
     'kind: Config',
     'current-context: bench',
     'clusters:',
     `- name: bench`,
-    `  cluster: {server: "${api.url}", certificate-authority-data: ${Buffer.from(keys.ca).toString('base64')}}`,
+    `  cluster: {server: "${api.url}", certificate-authority-data: ${Buffer.from(keys.caCert).toString('base64')}}`,
     'users:',
     `- name: bench`,
     `  user: {token: ${token}}`,
