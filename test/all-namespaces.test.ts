@@ -7,7 +7,7 @@ import { startApiServer } from './support/api-server.js';
 import type { ApiServer } from './support/api-server.js';
 import { ROOT } from './support/fixtures.js';
 import type { RunResult } from './support/run.js';
-import { runProgram } from './support/run.js';
+import { report, runProgram } from './support/run.js';
 
 /**
  * `kdiag namespace -A` (--all-namespaces): the built CLI against the loopback API server reads the
@@ -40,11 +40,6 @@ afterAll(async () => {
 
 function kdiag(...args: string[]): Promise<RunResult> {
   return runProgram(process.execPath, [BIN, ...args], { PATH: process.env.PATH, HOME: home, NO_COLOR: '1' });
-}
-
-function report(result: RunResult): Report {
-  expect(result.stderr).toBe('');
-  return JSON.parse(result.stdout) as Report;
 }
 
 const namespacesOf = (r: Report) => [...new Set(r.diagnoses.flatMap((d) => d.affected.map((a) => a.namespace)))].sort();

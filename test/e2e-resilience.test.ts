@@ -8,7 +8,7 @@ import type { ApiServer, Faults } from './support/api-server.js';
 import { execCredential, writeExecKubeconfig, writeExecPlugin } from './support/exec-plugin.js';
 import { ROOT } from './support/fixtures.js';
 import type { RunResult } from './support/run.js';
-import { runProgram } from './support/run.js';
+import { expectOneLineError, report, runProgram } from './support/run.js';
 
 /**
  * The built CLI against the loopback API server when things go wrong: reads refused one at a time
@@ -83,21 +83,6 @@ async function kdiag(...args: string[]): Promise<RunResult> {
 
 /** kdiag against a server of one's own. */
 const on = (s: ApiServer, ...args: string[]) => kdiag(...args, '--kubeconfig', s.kubeconfigPath);
-
-function report(result: RunResult): Report {
-  expect(result.stderr).toBe('');
-  return JSON.parse(result.stdout) as Report;
-}
-
-/** An error case: the exit code, nothing on stdout, one `kdiag:` line on stderr and no stack. */
-function expectOneLineError(result: RunResult, code: number, pattern: RegExp): void {
-  expect({ code: result.code, stdout: result.stdout }).toEqual({ code, stdout: '' });
-  expect(result.stderr).not.toContain('    at ');
-  const lines = result.stderr.trimEnd().split('\n');
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^kdiag: /);
-  expect(lines[0]).toMatch(pattern);
-}
 
 const rulesOf = (r: Report) => r.diagnoses.map((d) => d.rule);
 const commandsOf = (d: Diagnosis) => d.remediation.map((step) => step.command);

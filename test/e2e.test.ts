@@ -8,7 +8,7 @@ import { startApiServer } from './support/api-server.js';
 import type { ApiServer } from './support/api-server.js';
 import { ROOT, fixturePath } from './support/fixtures.js';
 import type { RunResult } from './support/run.js';
-import { runProgram } from './support/run.js';
+import { expectOneLineError, report, runProgram } from './support/run.js';
 
 /**
  * The built CLI (bin/kdiag.js over dist/; `npm test` builds first) against the loopback API server,
@@ -54,21 +54,6 @@ async function kdiag(...args: string[]): Promise<RunResult> {
   const result = await runProgram(process.execPath, [BIN, ...args], { PATH: process.env.PATH, HOME: home, NO_COLOR: '1' });
   outputs.push({ what: `kdiag ${args.join(' ')}`, text: result.stdout + result.stderr });
   return result;
-}
-
-function report(result: RunResult): Report {
-  expect(result.stderr).toBe('');
-  return JSON.parse(result.stdout) as Report;
-}
-
-/** An error case: the exit code, nothing on stdout, one `kdiag:` line on stderr and no stack. */
-function expectOneLineError(result: RunResult, code: number, pattern: RegExp): void {
-  expect({ code: result.code, stdout: result.stdout }).toEqual({ code, stdout: '' });
-  expect(result.stderr).not.toContain('    at ');
-  const lines = result.stderr.trimEnd().split('\n');
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^kdiag: /);
-  expect(lines[0]).toMatch(pattern);
 }
 
 /** What must be the same however the data was read: everything but wall-clock-relative text. */

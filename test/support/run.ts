@@ -3,6 +3,8 @@ import https from 'node:https';
 import type { OutgoingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { expect } from '@jest/globals';
+import type { Report } from '../../src/model/report.js';
 import type { ApiServer } from './api-server.js';
 import { ROOT } from './fixtures.js';
 
@@ -93,4 +95,20 @@ export function runKdiagOffline(args: string[], input?: string): Promise<{ code:
     });
     child.stdin?.end(input ?? '');
   });
+}
+
+/** The JSON report of a run that wrote nothing on stderr. */
+export function report(result: RunResult): Report {
+  expect(result.stderr).toBe('');
+  return JSON.parse(result.stdout) as Report;
+}
+
+/** An error case: the exit code, nothing on stdout, one `kdiag:` line on stderr and no stack. */
+export function expectOneLineError(result: RunResult, code: number, pattern: RegExp): void {
+  expect({ code: result.code, stdout: result.stdout }).toEqual({ code, stdout: '' });
+  expect(result.stderr).not.toContain('    at ');
+  const lines = result.stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^kdiag: /);
+  expect(lines[0]).toMatch(pattern);
 }
