@@ -5,6 +5,7 @@ import type { ContainerView } from '../src/model/pod.js';
 import { containers, eventEvidence, eventsWithReason, isAboutContainer, kubectl, nsFlag, podRef } from '../src/model/pod.js';
 import { eventCount } from '../src/model/snapshot-index.js';
 import { MAX_TEXT, firstLine, shellQuote } from '../src/model/text.js';
+import { splitImage } from '../src/model/image.js';
 
 /** Why a pull fails, as far as the registry's and runtime's messages say. */
 type PullCause = 'not-found' | 'unauthorized' | 'rate-limited' | 'network' | 'unknown';
@@ -21,12 +22,7 @@ interface ImageRef {
 
 /** Split an image reference: a first component with a dot, a colon or "localhost" is a registry; otherwise Docker Hub. */
 function parseImage(image: string): ImageRef {
-  const [name = '', digest] = image.split('@', 2);
-  const slash = name.lastIndexOf('/');
-  const colon = name.lastIndexOf(':');
-  const tag = colon > slash ? name.slice(colon + 1) : undefined;
-  const path = colon > slash ? name.slice(0, colon) : name;
-  const parts = path.split('/');
+  const { digest, tag, path, parts } = splitImage(image);
   const first = parts[0] ?? '';
   const hasRegistry = parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost');
   const registry = hasRegistry ? first : 'docker.io';

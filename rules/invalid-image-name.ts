@@ -5,6 +5,7 @@ import { eventsWithReason, isAboutContainer, kubectl, nsFlag, podRef } from '../
 import { waitingContainers } from '../src/model/terminations.js';
 import { containerLabel, repeatEvidence } from '../src/model/container-start.js';
 import { MAX_TEXT, firstLine, shellQuote } from '../src/model/text.js';
+import { splitImage } from '../src/model/image.js';
 
 /** What is wrong with the image reference. */
 type NameCause = 'uppercase' | 'whitespace' | 'bad-tag' | 'bad-digest' | 'other';
@@ -25,14 +26,7 @@ const DOMAIN = /^(?:localhost|[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+|\[[0-9a-fA-F:]+\
 /** Split and check a reference the way the kubelet does, and say what breaks it. */
 function judge(image: string): Verdict {
   if (/\s/.test(image)) return { cause: 'whitespace', why: 'it contains whitespace', fixed: image.replace(/\s+/g, '') };
-  const at = image.indexOf('@');
-  const name = at >= 0 ? image.slice(0, at) : image;
-  const digest = at >= 0 ? image.slice(at + 1) : undefined;
-  const slash = name.lastIndexOf('/');
-  const colon = name.lastIndexOf(':');
-  const tag = colon > slash ? name.slice(colon + 1) : undefined;
-  const path = colon > slash ? name.slice(0, colon) : name;
-  const parts = path.split('/');
+  const { digest, tag, parts } = splitImage(image);
   const first = parts[0] ?? '';
   const domain = parts.length > 1 && DOMAIN.test(first) && (first.includes('.') || first.includes(':') || first === 'localhost' || /[A-Z]/.test(first)) ? first : undefined;
   const repoParts = domain ? parts.slice(1) : parts;
