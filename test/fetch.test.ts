@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import nock from 'nock';
 import { loadKubeConfig } from '../src/kube/config.js';
-import { DEFAULT_FETCH, fetchNamespace, fetchPod } from '../src/kube/fetch.js';
+import { DEFAULT_FETCH, Fetch, fetchNamespace, fetchPod } from '../src/kube/fetch.js';
 import { KubeHttp } from '../src/kube/http.js';
 import { ClusterError, NotFoundError } from '../src/model/errors.js';
 import { toSnapshotFile } from '../src/snapshot/file.js';
@@ -134,6 +134,37 @@ describe('fetchNamespace', () => {
     // The env entries are kept by name and reference only.
     const env = snapshot.pods.find((p) => p.metadata.name === BAD_POD)!.spec.containers[0]!.env;
     expect(env).toEqual([{ name: 'DATABASE_PASSWORD' }, { name: 'LOG_LEVEL' }, { name: 'SESSION_KEY', valueFrom: { secretKeyRef: { name: 'web-secrets', key: 'session-key' } } }]);
+  });
+
+  it('asks for the next page before projecting the page it has, and lets go of each raw object once projected', async () => {
+    const pages: Record<string, { metadata: Record<string, string>; items: { metadata: { name: string } }[] }> = {
+      first: { metadata: { continue: 'p2' }, items: [{ metadata: { name: 'a' } }, { metadata: { name: 'b' } }] },
+      p2: { metadata: { resourceVersion: '7' }, items: [{ metadata: { name: 'c' } }] },
+    };
+    const asked: string[] = [];
+    const http = {
+      server: SERVER,
+      getJson: async (_path: string, query: Record<string, unknown>) => {
+        const page = String(query.continue ?? 'first');
+        asked.push(page);
+        return pages[page];
+      },
+    } as unknown as KubeHttp;
+    const fetch = new Fetch(http, { kind: 'Namespace', namespace: 'prod', name: null }, 'test', { ...DEFAULT_FETCH, pageSize: 2 });
+    const seen: { name: string; asked: number; rawLeft: number }[] = [];
+    const names = await fetch.list('pods', 'prod', (raw) => {
+      const name = (raw.metadata as { name: string }).name;
+      seen.push({ name, asked: asked.length, rawLeft: pages.first!.items.filter(Boolean).length });
+      return name;
+    });
+    expect(names).toEqual(['a', 'b', 'c']);
+    // Page 2 was asked for before page 1's items were projected; each projected item left the page.
+    expect(seen).toEqual([
+      { name: 'a', asked: 2, rawLeft: 1 },
+      { name: 'b', asked: 2, rawLeft: 0 },
+      { name: 'c', asked: 2, rawLeft: 0 },
+    ]);
+    expect(fetch.listVersions.get('pods')).toBe('7');
   });
 
   it('restarts a list once when its continue token has expired (410)', async () => {
