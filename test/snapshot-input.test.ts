@@ -46,6 +46,18 @@ describe('snapshot input checks', () => {
     expect(snapshot.pods).toHaveLength(1);
   });
 
+  it('shares identical parts of replicas, as a live read does, and takes the items out of the Lists it reads', () => {
+    const list = pod(() => undefined) as { items: Json[] };
+    const second = JSON.parse(JSON.stringify(list.items[0])) as { metadata: { name: string } };
+    second.metadata.name = 'web-2';
+    list.items.push(second as unknown as Json);
+    const snapshot = snapshotFromDocuments([list as unknown as Json], 'f.json');
+    expect(snapshot.pods).toHaveLength(2);
+    expect(snapshot.pods[1]!.spec.containers).toBe(snapshot.pods[0]!.spec.containers);
+    // The raw objects are not kept twice: the List no longer holds them.
+    expect(list.items).toEqual([]);
+  });
+
   it('names the place where a field has the wrong type', () => {
     const doc = pod((p) => {
       ((p.status as { containerStatuses: { lastState: { terminated: Record<string, Json> } }[] }).containerStatuses[0]!.lastState.terminated).exitCode = '137';
