@@ -1,6 +1,6 @@
 import type { KubeEvent, Pod } from '../src/model/k8s.js';
 import type { Finding, RemediationStep, Rule } from '../src/model/finding.js';
-import type { SnapshotIndex } from '../src/model/snapshot-index.js';
+import type { PodName, SnapshotIndex } from '../src/model/snapshot-index.js';
 import { eventEvidence, eventsWithReason, kubectl, msSincePlaced, podRef, startFailurePassed, waitingToStart } from '../src/model/pod.js';
 import { eventCount } from '../src/model/snapshot-index.js';
 import { age, firstLine } from '../src/model/text.js';
@@ -48,9 +48,10 @@ function pullError(message: string): string {
 }
 
 /** The network plugin's own pod on the node, when the snapshot has it (calico-node-x, aws-node-x, cilium-x, kube-flannel-ds-x). */
-function pluginPod(index: SnapshotIndex, node: string, name: string | undefined): Pod | undefined {
+function pluginPod(index: SnapshotIndex, node: string, name: string | undefined): PodName | undefined {
   const words = ['calico-node', 'aws-node', 'cilium', 'kube-flannel', 'flannel', 'weave-net', 'antrea-agent', 'kube-ovn-cni', ...(name ? [name] : [])];
-  return index.podsOnNode(node).find((p) => words.some((w) => (p.metadata.name ?? '').startsWith(`${w}-`)));
+  // By name, in any namespace of the sweep: the plugin's own pod is usually in kube-system.
+  return index.podNamesOnNode(node).find((p) => words.some((w) => (p.name ?? '').startsWith(`${w}-`)));
 }
 
 function verdict(index: SnapshotIndex, pod: Pod, cause: SandboxCause, event: KubeEvent, node: string | undefined): { what: string; explanation: string; remediation: RemediationStep[] } {
@@ -91,8 +92,8 @@ function verdict(index: SnapshotIndex, pod: Pod, cause: SandboxCause, event: Kub
       else explanation += ' The network plugin\'s daemonset pod on the node is usually not running or not ready (crash-looping, being upgraded), or its configuration in /etc/cni/net.d is missing or broken.';
       const steps = [...nodeSteps];
       const own = node ? pluginPod(index, node, name) : undefined;
-      if (own && unauthorized) steps.push({ description: `Restart ${own.metadata.name} so that it writes a fresh token for the plugin (its DaemonSet recreates it)`, command: `kubectl delete pod -n ${own.metadata.namespace ?? 'kube-system'} ${own.metadata.name}` });
-      else if (own) steps.push({ description: `Read the log of ${own.metadata.name}, the network plugin's pod on the node`, command: `kubectl logs -n ${own.metadata.namespace ?? 'kube-system'} ${own.metadata.name} --all-containers` });
+      if (own && unauthorized) steps.push({ description: `Restart ${own.name} so that it writes a fresh token for the plugin (its DaemonSet recreates it)`, command: `kubectl delete pod -n ${own.namespace ?? 'kube-system'} ${own.name}` });
+      else if (own) steps.push({ description: `Read the log of ${own.name}, the network plugin's pod on the node`, command: `kubectl logs -n ${own.namespace ?? 'kube-system'} ${own.name} --all-containers` });
       return { what: `the network plugin${name ? ` ${name}` : ''} fails ${on}`, explanation, remediation: steps };
     }
     default: {
@@ -135,6 +136,13 @@ const rule: Rule = {
     { description: 'IP exhaustion: spread pods to other nodes, raise the per-node pod limit only with a larger range, or fix the leaked addresses' },
     { description: 'Sandbox image: on the node, check that the runtime can pull it', command: 'sudo crictl pull registry.k8s.io/pause:3.9' },
   ],
+  scope: 'cluster',
+  // The pods that may be failing (with all their events); the plugin's pod on a node is found by
+  // name among every pod of the sweep.
+  retain: ({ snapshot, index }) => {
+    const pods = snapshot.pods.filter((pod) => waitingToStart(pod) && eventsWithReason(index, pod, 'FailedCreatePodSandBox').length > 0);
+    return { pods, events: pods.flatMap((pod) => index.podEvents(pod)) };
+  },
   match: ({ snapshot, index, now }) => {
     const findings: Finding[] = [];
     for (const pod of snapshot.pods) {

@@ -1,4 +1,4 @@
-import type { KubeEvent } from '../src/model/k8s.js';
+import type { KubeEvent, Workload } from '../src/model/k8s.js';
 import type { Finding, RemediationStep, Rule } from '../src/model/finding.js';
 import type { SnapshotIndex } from '../src/model/snapshot-index.js';
 import type { AccessError } from '../src/model/snapshot.js';
@@ -253,6 +253,23 @@ const rule: Rule = {
     { description: 'Quota: see the quota\'s use and limits, lower requests or raise it', command: 'kubectl describe resourcequota -n NAMESPACE' },
     { description: 'PodSecurity: set the securityContext the namespace\'s level requires in the pod template' },
   ],
+  // Refused reads are the whole sweep's; FailedCreate events are kept with the events and the
+  // workload they are about.
+  scope: 'cluster',
+  retain: ({ snapshot, index }) => {
+    const events: KubeEvent[] = [];
+    const owners: Workload[] = [];
+    for (const event of snapshot.events) {
+      if (event.reason !== 'FailedCreate' || !admissionCause(event.message ?? '')) continue;
+      const { kind, name } = event.involvedObject;
+      const namespace = event.involvedObject.namespace ?? event.metadata.namespace;
+      if (!kind || !name || !namespace) continue;
+      events.push(event, ...index.eventsFor(kind, namespace, name));
+      const workload = index.workload(kind, namespace, name);
+      if (workload) owners.push(workload);
+    }
+    return { events, owners };
+  },
   match: ({ snapshot, index, now }) => {
     const findings: Finding[] = groupAccessErrors(snapshot.accessErrors).map(accessFinding);
 

@@ -4,6 +4,7 @@ import type { SnapshotIndex } from '../src/model/snapshot-index.js';
 import { eventEvidence, kubectl, msSince, podRef } from '../src/model/pod.js';
 import { controllerOf, eventTime } from '../src/model/snapshot-index.js';
 import { age, firstLine } from '../src/model/text.js';
+import { eventsAboutNodes, podsOnNodes } from '../src/model/retain.js';
 
 /** Why the node is not Ready, from its Ready condition. */
 type NodeCause = 'unreachable' | 'network-plugin' | 'container-runtime' | 'kubelet';
@@ -63,6 +64,15 @@ const rule: Rule = {
     { description: 'On the node: check the kubelet and the container runtime', command: 'sudo systemctl status kubelet containerd; sudo journalctl -u kubelet -n 200 --no-pager' },
     { description: 'If the node will not come back, move its pods elsewhere', command: 'kubectl drain NODE --ignore-daemonsets --delete-emptydir-data' },
   ],
+  scope: 'cluster',
+  // Every pod on a NotReady node, whatever its namespace, and the nodes' events.
+  retain: (context) => ({
+    pods: podsOnNodes(context, (node) => {
+      const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
+      return !!ready && (ready.status === 'False' || ready.status === 'Unknown');
+    }),
+    events: eventsAboutNodes(context),
+  }),
   match: ({ snapshot, index, now }) => {
     const findings: Finding[] = [];
     for (const node of snapshot.nodes) {

@@ -3,6 +3,7 @@ import type { Finding, RemediationStep, Rule } from '../src/model/finding.js';
 import type { SnapshotIndex } from '../src/model/snapshot-index.js';
 import { eventEvidence, kubectl, msSince, nodeEvents, podRef } from '../src/model/pod.js';
 import { age, firstLine, shellQuote } from '../src/model/text.js';
+import { eventsAboutNodes, podsOnNodes } from '../src/model/retain.js';
 
 /** Which resource the node is short of. */
 type PressureCause = 'memory' | 'disk' | 'pids' | 'network';
@@ -88,6 +89,14 @@ const rule: Rule = {
     { description: 'PIDs: find the process that leaks threads or processes; cap PIDs per pod (kubelet podPidsLimit)' },
     { description: 'Network: check the route controller\'s events and the network plugin\'s pod on the node', command: 'kubectl get pods -n kube-system -o wide --field-selector spec.nodeName=NODE' },
   ],
+  scope: 'cluster',
+  // Every pod on a node under pressure, the nodes' events, and the Evicted events their kubelets filed.
+  retain: (context) => {
+    const pressed = (node: Node) => KINDS.some((kind) => node.status?.conditions?.some((c) => c.type === kind.condition && c.status === 'True'));
+    const hosts = new Set(context.snapshot.nodes.filter(pressed).map((node) => node.metadata.name));
+    const evictions = context.snapshot.events.filter((e) => e.reason === 'Evicted' && e.involvedObject.kind === 'Pod' && hosts.has(e.source?.host));
+    return { pods: podsOnNodes(context, pressed), events: [...eventsAboutNodes(context), ...evictions] };
+  },
   match: ({ snapshot, index, now }) => {
     const findings: Finding[] = [];
     for (const node of snapshot.nodes) {

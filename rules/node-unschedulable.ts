@@ -3,6 +3,7 @@ import type { Finding, RemediationStep, Rule } from '../src/model/finding.js';
 import { eventEvidence, kubectl, msSince, nodeEvents, podRef } from '../src/model/pod.js';
 import { controllerOf } from '../src/model/snapshot-index.js';
 import { age } from '../src/model/text.js';
+import { eventsAboutNodes, podsOnNodes } from '../src/model/retain.js';
 
 /** Taints that say who is taking the node away (cluster autoscaler, Karpenter). */
 const REMOVAL_TAINTS: Record<string, string> = {
@@ -40,6 +41,9 @@ const rule: Rule = {
     { description: 'If the maintenance is over, make it schedulable again (printed only: check first)', command: 'kubectl uncordon NODE' },
     { description: 'If the node is being retired, move its pods off it', command: 'kubectl drain NODE --ignore-daemonsets --delete-emptydir-data' },
   ],
+  scope: 'cluster',
+  // Every pod on a cordoned node, whatever its namespace, and the nodes' events.
+  retain: (context) => ({ pods: podsOnNodes(context, (node) => node.spec?.unschedulable === true), events: eventsAboutNodes(context) }),
   match: ({ snapshot, index, now }) => {
     const findings: Finding[] = [];
     for (const node of snapshot.nodes) {

@@ -1,25 +1,30 @@
-import type { Finding, ObjectRef, Rule, RuleContext, Severity } from '../model/finding.js';
+import type { Finding, ObjectRef, Retained, Rule, RuleContext, Severity } from '../model/finding.js';
+import type { KubeEvent, Pod, Workload } from '../model/k8s.js';
 import { severityWeight } from '../model/finding.js';
 import type { Diagnosis, Report } from '../model/report.js';
-import type { SettingsInput } from '../model/settings.js';
+import type { Settings, SettingsInput } from '../model/settings.js';
 import { resolveSettings } from '../model/settings.js';
-import type { OwnerRef } from '../model/snapshot-index.js';
+import type { OwnerRef, PodName } from '../model/snapshot-index.js';
 import { SnapshotIndex } from '../model/snapshot-index.js';
-import type { Snapshot } from '../model/snapshot.js';
+import type { LogTail, Snapshot } from '../model/snapshot.js';
 import { neutralizeDeep } from '../model/text.js';
 
-/** A finding tagged with the rule that made it and its effective severity. */
+/** A finding tagged with the rule that made it, its effective severity and the workload it is about. */
 interface Tagged {
   rule: Rule;
+  /** The rule's place in the rule list: folding goes rule by rule, as if every rule ran once. */
+  order: number;
   finding: Finding;
   severity: Severity;
+  /** The top of the owner chain of the pod the finding is about, found while its namespace was held. */
+  owner: OwnerRef | null;
   /** Symptoms folded into this finding: the symptom's rule and its title. */
   context: { rule: string; title: string }[];
 }
 
 /** Options for one engine run. */
 export interface EngineOptions {
-  /** Called when a rule throws on odd data; the rest of the diagnosis goes on. */
+  /** Called when a rule throws on odd data (once per rule); the rest of the diagnosis goes on. */
   onRuleError?: (ruleId: string, error: unknown) => void;
   /**
    * The user's settings: disabled rules do not run (a symptom they would have folded is then
@@ -30,51 +35,186 @@ export interface EngineOptions {
   settings?: SettingsInput;
 }
 
+/** One namespace's objects: what the engine diagnoses at a time. */
+export interface NamespacePart {
+  pods: Pod[];
+  events: KubeEvent[];
+  owners: Workload[];
+  logs: LogTail[];
+}
+
+/** What every namespace of a sweep shares: the nodes and the refused reads (a live list, read again at the end). */
+export type SweepBase = Pick<Snapshot, 'scope' | 'capturedAt' | 'context' | 'nodes' | 'accessErrors'>;
+
+/** The namespace an event belongs to (events sit in the namespace of the object they are about; node events in "default"). */
+function eventPart(event: KubeEvent): string {
+  return event.metadata.namespace ?? event.involvedObject.namespace ?? '';
+}
+
+/** A snapshot cut into its namespaces, in name order: the order the API lists them across namespaces. */
+export function partition(snapshot: Snapshot): NamespacePart[] {
+  const parts = new Map<string, NamespacePart>();
+  const part = (namespace: string) => {
+    let found = parts.get(namespace);
+    if (!found) parts.set(namespace, (found = { pods: [], events: [], owners: [], logs: [] }));
+    return found;
+  };
+  for (const pod of snapshot.pods) part(pod.metadata.namespace ?? '').pods.push(pod);
+  for (const event of snapshot.events) part(eventPart(event)).events.push(event);
+  for (const owner of snapshot.owners) part(owner.metadata.namespace ?? '').owners.push(owner);
+  for (const log of snapshot.logs) part(log.namespace).logs.push(log);
+  return [...parts.keys()].sort().map((namespace) => parts.get(namespace)!);
+}
+
+/**
+ * The engine, fed one namespace at a time so that a sweep of a whole cluster need not hold it: each
+ * namespace is diagnosed by the namespace rules as it comes and can then be let go of; what the
+ * cluster rules read of it (the pods on a NotReady node, FailedCreate events, ...) is kept for
+ * their one pass at the end, with the names of every pod by node. finish() folds symptoms into
+ * their causes, groups and ranks over everything.
+ */
+export class Engine {
+  private readonly settings: Settings;
+  private readonly now: number;
+  private readonly local: { rule: Rule; order: number }[] = [];
+  private readonly cluster: { rule: Rule; order: number }[] = [];
+  private readonly tagged: Tagged[] = [];
+  private readonly failed = new Set<string>();
+  private readonly kept = { pods: new Set<Pod>(), events: new Set<KubeEvent>(), owners: new Set<Workload>() };
+  private readonly podNames = new Map<string, PodName[]>();
+  private pods = 0;
+
+  constructor(
+    private readonly base: SweepBase,
+    rules: readonly Rule[],
+    private readonly options: EngineOptions = {},
+  ) {
+    this.settings = resolveSettings(options.settings);
+    const parsedNow = Date.parse(base.capturedAt);
+    this.now = Number.isFinite(parsedNow) ? parsedNow : Date.now();
+    const disabled = new Set(this.settings.disable);
+    rules.forEach((rule, order) => {
+      if (!disabled.has(rule.id)) (rule.scope === 'cluster' ? this.cluster : this.local).push({ rule, order });
+    });
+  }
+
+  private snapshotOf(part: NamespacePart): Snapshot {
+    const { scope, capturedAt, context, nodes, accessErrors } = this.base;
+    return { scope, capturedAt, context, nodes, accessErrors, pods: part.pods, events: part.events, owners: part.owners, logs: part.logs };
+  }
+
+  /** Run rules over a context and tag their findings (with the owner of the pod each is about). */
+  private run(rules: { rule: Rule; order: number }[], context: RuleContext): void {
+    let podsByName: Map<string, Pod> | undefined;
+    for (const { rule, order } of rules) {
+      let findings: Finding[];
+      try {
+        findings = rule.match(context);
+      } catch (error) {
+        if (!this.failed.has(rule.id)) this.options.onRuleError?.(rule.id, error);
+        this.failed.add(rule.id);
+        continue;
+      }
+      const override = this.settings.severity[rule.id];
+      for (const finding of findings) {
+        const { object } = finding;
+        let owner: OwnerRef | null = null;
+        if (object.kind === 'Pod') {
+          podsByName ??= new Map(context.snapshot.pods.map((pod) => [`${pod.metadata.namespace}/${pod.metadata.name}`, pod]));
+          const pod = podsByName.get(`${object.namespace}/${object.name}`);
+          if (pod) owner = context.index.ownerOf(pod);
+        }
+        this.tagged.push({ rule, order, finding, severity: override ?? finding.severity ?? rule.severity, owner, context: [] });
+      }
+    }
+  }
+
+  /** Diagnose one namespace's objects; the engine keeps only findings and what cluster rules retain. */
+  add(part: NamespacePart): void {
+    const snapshot = this.snapshotOf(part);
+    const index = new SnapshotIndex(snapshot);
+    const context: RuleContext = { snapshot, index, now: this.now, settings: this.settings };
+    this.pods += part.pods.length;
+    this.run(this.local, context);
+    if (this.cluster.length === 0) return;
+    for (const pod of part.pods) {
+      const node = pod.spec.nodeName;
+      if (!node) continue;
+      const names = this.podNames.get(node);
+      const name = { namespace: pod.metadata.namespace, name: pod.metadata.name };
+      if (names) names.push(name);
+      else this.podNames.set(node, [name]);
+    }
+    const pods = new Set<Pod>();
+    const events = new Set<KubeEvent>();
+    for (const { rule } of this.cluster) {
+      let retained: Retained | undefined;
+      try {
+        retained = rule.retain?.(context);
+      } catch (error) {
+        if (!this.failed.has(rule.id)) this.options.onRuleError?.(rule.id, error);
+        this.failed.add(rule.id);
+        continue;
+      }
+      for (const pod of retained?.pods ?? []) pods.add(pod);
+      for (const event of retained?.events ?? []) events.add(event);
+      for (const owner of retained?.owners ?? []) this.kept.owners.add(owner);
+    }
+    // In the namespace's own order, so that the pass at the end sees what one pass would.
+    for (const pod of part.pods) {
+      if (!pods.has(pod)) continue;
+      this.kept.pods.add(pod);
+      for (const owner of index.ownerChain(pod)) this.kept.owners.add(owner);
+    }
+    for (const event of part.events) if (events.has(event)) this.kept.events.add(event);
+  }
+
+  /**
+   * What the cluster rules see at the end: every node and refused read, what they retained of each
+   * namespace (with the owner chains of the pods kept), and the names of every pod by node.
+   */
+  clusterContext(): RuleContext {
+    const snapshot = this.snapshotOf({ pods: [...this.kept.pods], events: [...this.kept.events], owners: [...this.kept.owners], logs: [] });
+    return { snapshot, index: new SnapshotIndex(snapshot, this.podNames), now: this.now, settings: this.settings };
+  }
+
+  /** Run the cluster rules, fold, group and rank: the report. */
+  finish(): Report {
+    if (this.cluster.length > 0) this.run(this.cluster, this.clusterContext());
+    // Rule by rule, as if each rule had run once over everything (a stable sort keeps each rule's order).
+    const tagged = this.tagged.sort((a, b) => a.order - b.order);
+    const kept = foldSymptoms(tagged);
+    // A symptom folds with its overridden severity; after folding, a cause's override is the last
+    // word, also over the severity it took from a symptom.
+    for (const t of kept) t.severity = this.settings.severity[t.rule.id] ?? t.severity;
+    const diagnoses = group(kept).sort(compareDiagnoses);
+    const summary = { critical: 0, warning: 0, info: 0, pods: this.pods };
+    for (const diagnosis of diagnoses) summary[diagnosis.severity]++;
+
+    const report: Report = {
+      apiVersion: 'kdiag/v1',
+      kind: 'Report',
+      scope: this.base.scope,
+      capturedAt: this.base.capturedAt,
+      summary,
+      diagnoses,
+      accessErrors: this.base.accessErrors,
+    };
+    return neutralizeDeep(report);
+  }
+}
+
 /**
  * Run every rule over the snapshot, fold symptoms into their causes, group the same problem across
  * an owner's pods, and rank: severity, then pods affected, then confidence, then rule id and name.
  * The result is deterministic for a given snapshot and rule set. All cluster text in it is
- * neutralised for printing.
+ * neutralised for printing. The snapshot goes through the engine namespace by namespace, like a
+ * streamed sweep.
  */
 export function diagnose(snapshot: Snapshot, rules: readonly Rule[], options: EngineOptions = {}): Report {
-  const index = new SnapshotIndex(snapshot);
-  const parsedNow = Date.parse(snapshot.capturedAt);
-  const settings = resolveSettings(options.settings);
-  const context: RuleContext = { snapshot, index, now: Number.isFinite(parsedNow) ? parsedNow : Date.now(), settings };
-  const disabled = new Set(settings.disable);
-
-  const tagged: Tagged[] = [];
-  for (const rule of rules) {
-    if (disabled.has(rule.id)) continue;
-    let findings: Finding[];
-    try {
-      findings = rule.match(context);
-    } catch (error) {
-      options.onRuleError?.(rule.id, error);
-      continue;
-    }
-    const override = settings.severity[rule.id];
-    for (const finding of findings) tagged.push({ rule, finding, severity: override ?? finding.severity ?? rule.severity, context: [] });
-  }
-
-  const kept = foldSymptoms(tagged);
-  // A symptom folds with its overridden severity; after folding, a cause's override is the last
-  // word, also over the severity it took from a symptom.
-  for (const t of kept) t.severity = settings.severity[t.rule.id] ?? t.severity;
-  const diagnoses = group(kept, index).sort(compareDiagnoses);
-  const summary = { critical: 0, warning: 0, info: 0, pods: snapshot.pods.length };
-  for (const diagnosis of diagnoses) summary[diagnosis.severity]++;
-
-  const report: Report = {
-    apiVersion: 'kdiag/v1',
-    kind: 'Report',
-    scope: snapshot.scope,
-    capturedAt: snapshot.capturedAt,
-    summary,
-    diagnoses,
-    accessErrors: snapshot.accessErrors,
-  };
-  return neutralizeDeep(report);
+  const engine = new Engine(snapshot, rules, options);
+  for (const part of partition(snapshot)) engine.add(part);
+  return engine.finish();
 }
 
 /** What samePod compares, as one key. */
@@ -134,14 +274,11 @@ function foldSymptoms(tagged: Tagged[]): Tagged[] {
  * most severe, then the surest, then the first by name. Findings on pods without an owner, and on
  * other objects, stay separate.
  */
-function group(tagged: Tagged[], index: SnapshotIndex): Diagnosis[] {
+function group(tagged: Tagged[]): Diagnosis[] {
   const buckets = new Map<string, { owner: OwnerRef | null; members: Tagged[] }>();
-  const podsByName = new Map(index.snapshot.pods.map((pod) => [`${pod.metadata.namespace}/${pod.metadata.name}`, pod]));
   for (const member of tagged) {
-    const { rule, finding } = member;
+    const { rule, finding, owner } = member;
     const { object } = finding;
-    const pod = object.kind === 'Pod' ? podsByName.get(`${object.namespace}/${object.name}`) : undefined;
-    const owner = pod ? index.ownerOf(pod) : null;
     const key = owner
       ? `${rule.id}|${finding.cause ?? ''}|${object.namespace}|${owner.kind}/${owner.name}|${object.container ?? ''}`
       : `${rule.id}|${finding.cause ?? ''}|${refKey(object)}`;

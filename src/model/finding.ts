@@ -1,3 +1,4 @@
+import type { KubeEvent, Pod, Workload } from './k8s.js';
 import type { Settings } from './settings.js';
 import type { SnapshotIndex } from './snapshot-index.js';
 import type { Snapshot } from './snapshot.js';
@@ -76,5 +77,25 @@ export interface Rule {
   supersedes?: string[];
   /** Generic remediation shown by `kdiag explain RULE-ID`; findings carry filled-in commands. */
   remediation: RemediationStep[];
+  /**
+   * 'cluster': the rule reads several namespaces at once (the pods on a node, every refused read).
+   * The engine diagnoses a sweep namespace by namespace and lets each namespace go once done; a
+   * cluster rule runs once at the end, over the nodes, the refused reads and what its `retain`
+   * kept of each namespace. Other rules see one namespace at a time (and every node).
+   */
+  scope?: 'cluster';
+  /**
+   * A cluster rule's part of one namespace: the pods, events and workloads of it that its match
+   * reads, given that namespace's context (with every node). The owner chains of kept pods are
+   * kept with them. What it leaves out the rule must not need: a test compares with one pass.
+   */
+  retain?(context: RuleContext): Retained;
   match(context: RuleContext): Finding[];
+}
+
+/** What a cluster rule keeps of a namespace for its pass at the end. */
+export interface Retained {
+  pods?: Iterable<Pod>;
+  events?: Iterable<KubeEvent>;
+  owners?: Iterable<Workload>;
 }

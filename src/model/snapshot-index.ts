@@ -16,6 +16,12 @@ export function controllerOf(refs: OwnerReference[] | undefined): OwnerReference
   return refs?.find((ref) => ref.controller) ?? refs?.[0];
 }
 
+/** A pod by name only: where the pods of other namespaces on a node are known by name alone. */
+export interface PodName {
+  namespace?: string;
+  name?: string;
+}
+
 /**
  * Lookups built once per snapshot so that rules stay O(pods + events): events by the object they are
  * about, pods by node, owners by name, log tails by container.
@@ -32,7 +38,14 @@ export class SnapshotIndex {
   private readonly logsByContainer = new Map<string, LogTail>();
   private readonly ownerCache = new Map<string, OwnerRef | null>();
 
-  constructor(readonly snapshot: Snapshot) {
+  /**
+   * `podNames`: every pod of the sweep by node, when the snapshot holds only part of them (the
+   * engine's pass over the cluster keeps the names of the pods it lets go of).
+   */
+  constructor(
+    readonly snapshot: Snapshot,
+    private readonly podNames?: ReadonlyMap<string, readonly PodName[]>,
+  ) {
     for (const event of snapshot.events) {
       const involved = event.involvedObject;
       const byName = key(involved.kind, involved.namespace ?? event.metadata.namespace, involved.name);
@@ -80,6 +93,12 @@ export class SnapshotIndex {
     return this.podsByNode.get(name) ?? [];
   }
 
+  /** The names of every pod of the sweep on a node, also of those the snapshot no longer holds. */
+  podNamesOnNode(name: string): readonly PodName[] {
+    if (this.podNames) return this.podNames.get(name) ?? [];
+    return this.podsOnNode(name).map((pod) => pod.metadata);
+  }
+
   workload(kind: string, namespace: string | null | undefined, name: string): Workload | undefined {
     return this.ownersByName.get(key(kind, namespace, name));
   }
@@ -103,7 +122,14 @@ export class SnapshotIndex {
     return resolved;
   }
 
-  private resolveOwner(pod: Pod): OwnerRef | null {
+  /** The workloads ownerOf goes through for a pod (what it needs kept to give the same answer). */
+  ownerChain(pod: Pod): Workload[] {
+    const chain: Workload[] = [];
+    this.resolveOwner(pod, chain);
+    return chain;
+  }
+
+  private resolveOwner(pod: Pod, chain?: Workload[]): OwnerRef | null {
     let ref = controllerOf(pod.metadata.ownerReferences);
     if (!ref) return null;
     const namespace = pod.metadata.namespace;
@@ -117,6 +143,7 @@ export class SnapshotIndex {
         }
         return top;
       }
+      chain?.push(owner);
       ref = controllerOf(owner.metadata.ownerReferences);
       if (ref) top = { kind: ref.kind, name: ref.name };
     }

@@ -1,0 +1,138 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import { rules } from '../rules/index.js';
+import { diagnose, Engine, partition } from '../src/engine/index.js';
+import type { Rule } from '../src/model/finding.js';
+import type { Snapshot } from '../src/model/snapshot.js';
+import { loadFixture, ROOT, ruleContext } from './support/fixtures.js';
+
+/**
+ * The engine diagnoses a namespace at a time and lets it go; cluster rules run once at the end over
+ * what their `retain` kept. Whatever a cluster rule reads must therefore be kept: on every fixture,
+ * and on all of them at once, each cluster rule finds over the engine's view exactly what it finds
+ * over the whole snapshot.
+ */
+
+const fixtures = readdirSync(path.join(ROOT, 'fixtures'))
+  .filter((file) => file.endsWith('.json'))
+  .sort()
+  .flatMap((file) => {
+    try {
+      return [[file, loadFixture(file)] as const];
+    } catch {
+      return []; // a deliberately broken file (snapshot-input tests)
+    }
+  });
+
+/** Objects grouped by namespace (a stable sort), as the API lists them across namespaces. */
+function byNamespace<T>(items: T[], namespace: (item: T) => string | undefined): T[] {
+  return items.map((item, i) => ({ item, i, ns: namespace(item) ?? '' })).sort((a, b) => (a.ns < b.ns ? -1 : a.ns > b.ns ? 1 : a.i - b.i)).map((x) => x.item);
+}
+
+/** A snapshot as the API lists objects across namespaces: grouped by namespace, in name order. */
+function listed(snapshot: Snapshot): Snapshot {
+  return {
+    ...snapshot,
+    pods: byNamespace(snapshot.pods, (pod) => pod.metadata.namespace),
+    events: byNamespace(snapshot.events, (event) => event.metadata.namespace ?? event.involvedObject.namespace),
+    owners: byNamespace(snapshot.owners, (owner) => owner.metadata.namespace),
+    logs: byNamespace(snapshot.logs, (log) => log.namespace),
+  };
+}
+
+/** Every fixture in one snapshot: many namespaces, nodes of the same name from several files. */
+function merged(): Snapshot {
+  const all = fixtures.map(([, snapshot]) => snapshot);
+  return listed({
+    ...all[0]!,
+    scope: { kind: 'Cluster', namespace: null, name: null },
+    pods: all.flatMap((s) => s.pods),
+    events: all.flatMap((s) => s.events),
+    nodes: all.flatMap((s) => s.nodes),
+    owners: all.flatMap((s) => s.owners),
+    logs: all.flatMap((s) => s.logs),
+    accessErrors: all.flatMap((s) => s.accessErrors),
+  });
+}
+
+const clusterRules = rules.filter((rule) => rule.scope === 'cluster');
+
+function viewOf(snapshot: Snapshot) {
+  const engine = new Engine(snapshot, rules);
+  for (const part of partition(snapshot)) engine.add(part);
+  return engine.clusterContext();
+}
+
+function findings(rule: Rule, context: ReturnType<typeof ruleContext>) {
+  return rule.match(context);
+}
+
+describe('cluster rules', () => {
+  it('are the rules that read several namespaces at once, and each says what it keeps', () => {
+    expect(clusterRules.map((rule) => rule.id).sort()).toEqual(['failed-create-pod-sandbox', 'forbidden', 'node-not-ready', 'node-pressure', 'node-unschedulable']);
+    for (const rule of rules) expect(rule.retain !== undefined).toBe(rule.scope === 'cluster');
+  });
+
+  it('the fixtures include snapshots of several namespaces, and cluster rules fire on them', () => {
+    expect(fixtures.length).toBeGreaterThan(50);
+    const spread = fixtures.filter(([, s]) => partition(s).length > 1);
+    expect(spread.length).toBeGreaterThan(5);
+    const fired = new Set(clusterRules.filter((rule) => fixtures.some(([, s]) => findings(rule, ruleContext(s)).length > 0)).map((r) => r.id));
+    expect([...fired].sort()).toEqual(clusterRules.map((r) => r.id).sort());
+  });
+
+  it.each(fixtures.map(([file, snapshot]) => [file, listed(snapshot)] as const))('find over the engine\'s view what they find over the whole snapshot: %s', (_file, snapshot) => {
+    const view = viewOf(snapshot);
+    const whole = ruleContext(snapshot);
+    for (const rule of clusterRules) expect([rule.id, findings(rule, view)]).toEqual([rule.id, findings(rule, whole)]);
+  });
+
+  it('and over every fixture at once', () => {
+    const snapshot = merged();
+    expect(partition(snapshot).length).toBeGreaterThan(10);
+    const view = viewOf(snapshot);
+    const whole = ruleContext(snapshot);
+    let total = 0;
+    for (const rule of clusterRules) {
+      const expected = findings(rule, whole);
+      total += expected.length;
+      expect([rule.id, findings(rule, view)]).toEqual([rule.id, expected]);
+    }
+    expect(total).toBeGreaterThan(10);
+    // The view holds a small part of the pods: those on troubled nodes and those a cluster rule is about.
+    expect(view.snapshot.pods.length).toBeLessThan(snapshot.pods.length / 2);
+  });
+
+  it('find the network plugin\'s pod on a node by name, in a namespace the view does not hold', () => {
+    const snapshot = loadFixture('node-not-ready-cni.json');
+    const view = viewOf(snapshot);
+    const sandbox = rules.find((rule) => rule.id === 'failed-create-pod-sandbox')!;
+    expect(view.snapshot.pods.some((pod) => pod.metadata.name === 'calico-node-q9wx4')).toBe(true); // it runs on the NotReady node
+    const commands = findings(sandbox, view).flatMap((f) => f.remediation.map((step) => step.command ?? ''));
+    expect(commands).toContain('kubectl logs -n kube-system calico-node-q9wx4 --all-containers');
+    // Without the pods of kube-system, only by the names kept of every pod.
+    const withoutPlugin = { ...view, snapshot: { ...view.snapshot, pods: view.snapshot.pods.filter((pod) => pod.metadata.namespace !== 'kube-system') } };
+    const byName = findings(sandbox, { ...withoutPlugin, index: view.index }).flatMap((f) => f.remediation.map((step) => step.command ?? ''));
+    expect(byName).toContain('kubectl logs -n kube-system calico-node-q9wx4 --all-containers');
+  });
+});
+
+describe('the engine', () => {
+  it('gives the same report whatever order the namespaces come in', () => {
+    const snapshot = merged();
+    const forward = diagnose(snapshot, rules);
+    const engine = new Engine(snapshot, rules);
+    for (const part of partition(snapshot).reverse()) engine.add(part);
+    const backward = engine.finish();
+    // Which symptom's title speaks for a group follows the order the pods come in; the rest does not.
+    const key = (r: typeof forward) => r.diagnoses.map((d) => `${d.rule} ${d.severity} ${d.object.kind}/${d.object.namespace}/${d.object.name} ${d.affected.length} ${d.context.length}`).sort();
+    expect(key(backward)).toEqual(key(forward));
+    expect(backward.summary).toEqual(forward.summary);
+  });
+
+  it('counts every pod of every namespace', () => {
+    const snapshot = merged();
+    expect(diagnose(snapshot, rules).summary.pods).toBe(snapshot.pods.length);
+  });
+});
