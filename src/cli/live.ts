@@ -1,4 +1,5 @@
-import type { Snapshot } from '../model/snapshot.js';
+import type { NamespacePart, Snapshot, SweepBase } from '../model/snapshot.js';
+import type { SweepCounts } from '../kube/fetch.js';
 import type { LabelSelector } from '../snapshot/selector.js';
 import { EXIT, UsageError } from '../model/errors.js';
 import type { GlobalArgs } from './args.js';
@@ -53,7 +54,23 @@ export async function connectLive(args: GlobalArgs, purpose: 'pod' | 'namespace'
  */
 export async function readLive(args: GlobalArgs, purpose: 'pod' | 'namespace' = args.mode ?? 'namespace', selector?: LabelSelector): Promise<Snapshot> {
   const [{ loaded, http, options, namespace, what }, { fetchNamespace, fetchPod }] = await Promise.all([connectLive(args, purpose), import('../kube/fetch.js')]);
-  const spinner = await startSpinner(`Reading ${what} from ${loaded.server}`, args);
+  return whileReading(args, loaded.server, what, http, () =>
+    purpose === 'pod' ? fetchPod(http, namespace!, args.name!, loaded.context, options) : fetchNamespace(http, namespace, loaded.context, options, selector),
+  );
+}
+
+/**
+ * `kdiag namespace -A` namespace by namespace: each namespace goes to the engine `start` makes as
+ * soon as every list has moved past it, and is not kept (see sweepAllNamespaces).
+ */
+export async function sweepLive(args: GlobalArgs, start: (base: SweepBase) => (part: NamespacePart) => void): Promise<SweepCounts> {
+  const [{ loaded, http, options, what }, { sweepAllNamespaces }] = await Promise.all([connectLive(args, 'namespace'), import('../kube/fetch.js')]);
+  return whileReading(args, loaded.server, what, http, () => sweepAllNamespaces(http, loaded.context, options, start));
+}
+
+/** Run a read with a spinner on stderr (TTY only); Ctrl-C stops it, restores the cursor and exits 130. */
+async function whileReading<T>(args: GlobalArgs, server: string, what: string, http: { close(): void }, read: () => Promise<T>): Promise<T> {
+  const spinner = await startSpinner(`Reading ${what} from ${server}`, args);
   const interrupt = () => {
     spinner?.stop();
     http.close();
@@ -62,10 +79,7 @@ export async function readLive(args: GlobalArgs, purpose: 'pod' | 'namespace' = 
   };
   process.once('SIGINT', interrupt);
   try {
-    const reading =
-      purpose === 'pod'
-        ? fetchPod(http, namespace!, args.name!, loaded.context, options)
-        : fetchNamespace(http, namespace, loaded.context, options, selector);
+    const reading = read();
     if (args.mode) {
       // A diagnosis follows: the rules and the engine load while the first answers are on their
       // way rather than after the reads (`kdiag snapshot` needs neither).

@@ -1,12 +1,13 @@
 import type { Finding, ObjectRef, Retained, Rule, RuleContext, Severity } from '../model/finding.js';
 import type { KubeEvent, Pod, Workload } from '../model/k8s.js';
+export type { NamespacePart, SweepBase } from '../model/snapshot.js';
 import { severityWeight } from '../model/finding.js';
 import type { Diagnosis, Report } from '../model/report.js';
 import type { Settings, SettingsInput } from '../model/settings.js';
 import { resolveSettings } from '../model/settings.js';
 import type { OwnerRef, PodName } from '../model/snapshot-index.js';
 import { SnapshotIndex } from '../model/snapshot-index.js';
-import type { LogTail, Snapshot } from '../model/snapshot.js';
+import type { NamespacePart, Snapshot, SweepBase } from '../model/snapshot.js';
 import { neutralizeDeep } from '../model/text.js';
 
 /** A finding tagged with the rule that made it, its effective severity and the workload it is about. */
@@ -34,17 +35,6 @@ export interface EngineOptions {
    */
   settings?: SettingsInput;
 }
-
-/** One namespace's objects: what the engine diagnoses at a time. */
-export interface NamespacePart {
-  pods: Pod[];
-  events: KubeEvent[];
-  owners: Workload[];
-  logs: LogTail[];
-}
-
-/** What every namespace of a sweep shares: the nodes and the refused reads (a live list, read again at the end). */
-export type SweepBase = Pick<Snapshot, 'scope' | 'capturedAt' | 'context' | 'nodes' | 'accessErrors'>;
 
 /** The namespace an event belongs to (events sit in the namespace of the object they are about; node events in "default"). */
 function eventPart(event: KubeEvent): string {

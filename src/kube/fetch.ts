@@ -3,7 +3,7 @@ import { OWNER_KINDS } from '../model/k8s.js';
 import { ClusterError, NotFoundError } from '../model/errors.js';
 import { cut, firstLine, MAX_TEXT, neutralize } from '../model/text.js';
 import { controllerOf } from '../model/snapshot-index.js';
-import type { AccessError, LogTail, Scope, Snapshot } from '../model/snapshot.js';
+import type { AccessError, LogTail, NamespacePart, Scope, Snapshot, SweepBase } from '../model/snapshot.js';
 import { emptySnapshot } from '../model/snapshot.js';
 import type { Shared } from '../snapshot/project.js';
 import { projectEvent, projectNode, projectPod, projectWorkload } from '../snapshot/project.js';
@@ -188,6 +188,31 @@ export class Fetch {
    * restarts the list once (what the first attempt projected is dropped).
    */
   async list<T>(resource: string, namespace: string | null, project: (raw: Raw) => T | undefined, query: Record<string, string> = {}): Promise<T[]> {
+    let items: T[] = [];
+    await this.pages(resource, namespace, project, query, {
+      page: (projected) => {
+        for (const item of projected) items.push(item);
+      },
+      restart: () => {
+        items = [];
+      },
+    });
+    return items;
+  }
+
+  /**
+   * A list page by page, each page's projections handed to `on.page` as it arrives. The next page
+   * is asked for before this one is projected, unless `on.hold` says to wait (it returns what to
+   * wait for: the consumer is behind). An expired continue token (410) restarts the list once,
+   * after `on.restart`.
+   */
+  async pages<T>(
+    resource: string,
+    namespace: string | null,
+    project: (raw: Raw) => T | undefined,
+    query: Record<string, string>,
+    on: { page: (items: T[]) => void; restart: () => void; hold?: () => Promise<void> | undefined },
+  ): Promise<void> {
     const path = PATHS[resource]!(namespace);
     const ask = (token: string | undefined) => {
       const answer = this.http.getJson(path, { ...query, limit: this.options.pageSize, continue: token });
@@ -196,7 +221,7 @@ export class Fetch {
       return answer;
     };
     for (let attempt = 0; ; attempt++) {
-      const items: T[] = [];
+      if (attempt > 0) on.restart();
       try {
         let next: Promise<unknown> | undefined = ask(undefined);
         while (next) {
@@ -205,8 +230,10 @@ export class Fetch {
           const meta: Raw = isObj(page.metadata) ? page.metadata : {};
           const token: string | undefined = typeof meta.continue === 'string' && meta.continue !== '' ? meta.continue : undefined;
           // The next page is asked for before this one is projected: the server works on it meanwhile.
-          next = token ? ask(token) : undefined;
+          const held = token ? on.hold?.() : undefined;
+          next = token && !held ? ask(token) : undefined;
           if (!token && typeof meta.resourceVersion === 'string' && meta.resourceVersion) this.listVersions.set(resource, meta.resourceVersion);
+          const items: T[] = [];
           if (Array.isArray(page.items)) {
             const raws: unknown[] = page.items;
             for (let i = 0; i < raws.length; i++) {
@@ -219,8 +246,13 @@ export class Fetch {
               if (projected !== undefined) items.push(projected);
             }
           }
+          on.page(items);
+          if (held) {
+            for (let wait: Promise<void> | undefined = held; wait; wait = on.hold?.()) await wait;
+            next = ask(token);
+          }
         }
-        return items;
+        return;
       } catch (error) {
         if (attempt === 0 && error instanceof ApiStatusError && error.status === 410) continue;
         throw error;
@@ -231,10 +263,10 @@ export class Fetch {
   /** Identical parts of the pods and events read (containers, labels, owners, ...), held once. */
   private readonly shared: Shared = new Map();
 
-  private projectEvent = (raw: Raw): KubeEvent | undefined => projectEvent(raw, this.shared);
+  readonly projectEvent = (raw: Raw): KubeEvent | undefined => projectEvent(raw, this.shared);
 
   /** A raw pod's projection; its env values are remembered (never kept) for masking log lines. */
-  private projectPod = (raw: Raw): Pod | undefined => {
+  readonly projectPod = (raw: Raw): Pod | undefined => {
     for (const value of envValues(raw)) this.secrets.add(value);
     return projectPod(raw, this.shared);
   };
@@ -280,6 +312,12 @@ export class Fetch {
       const wanted = new Set(names);
       nodes = await this.guard('nodes', 'list', null, null, () => this.list('nodes', null, (raw) => (isObj(raw.metadata) && wanted.has(String(raw.metadata.name)) ? projectNode(raw) : undefined)));
     }
+    for (const node of nodes ?? []) this.snapshot.nodes.push(node);
+  }
+
+  /** Every node of the cluster (a sweep of every namespace looks at all of them). */
+  async readAllNodes(): Promise<void> {
+    const nodes = await this.guard('nodes', 'list', null, null, () => this.list('nodes', null, (raw) => projectNode(raw)));
     for (const node of nodes ?? []) this.snapshot.nodes.push(node);
   }
 
@@ -329,10 +367,19 @@ export class Fetch {
 
   /**
    * The previous log tail of every crashed container (one that restarted, or stopped non-zero),
-   * up to maxLogs containers, several at a time. Env values are masked in the lines.
+   * up to maxLogs containers in a run, several at a time. Env values are masked in the lines.
    */
   async readLogs(pods: Pod[]): Promise<void> {
-    if (!this.options.logs) return;
+    for (const log of await this.logsOf(pods)) this.snapshot.logs.push(log);
+    this.snapshot.logs.sort((a, b) => `${a.namespace}/${a.pod}/${a.container}`.localeCompare(`${b.namespace}/${b.pod}/${b.container}`));
+  }
+
+  /** How many log tails this run chose to read (at most maxLogs). */
+  private logsChosen = 0;
+
+  /** The log tails of these pods' crashed containers, within what is left of maxLogs, in pod order. */
+  async logsOf(pods: Pod[]): Promise<LogTail[]> {
+    if (!this.options.logs) return [];
     const wanted: { pod: Pod; container: string; previous: boolean }[] = [];
     for (const pod of pods) {
       if (pod.status.phase === 'Succeeded') continue;
@@ -343,17 +390,19 @@ export class Fetch {
         else if (now && now.exitCode !== 0) wanted.push({ pod, container: status.name, previous: false });
       }
     }
-    const chosen = wanted.slice(0, this.options.maxLogs);
+    const chosen = wanted.slice(0, Math.max(0, this.options.maxLogs - this.logsChosen));
+    this.logsChosen += chosen.length;
+    const logs: LogTail[] = [];
     let next = 0;
     const worker = async () => {
       while (next < chosen.length) {
         const item = chosen[next++]!;
         const log = await this.readLog(item.pod, item.container, item.previous);
-        if (log) this.snapshot.logs.push(log);
+        if (log) logs.push(log);
       }
     };
     await Promise.all(Array.from({ length: Math.min(8, chosen.length) }, worker));
-    this.snapshot.logs.sort((a, b) => `${a.namespace}/${a.pod}/${a.container}`.localeCompare(`${b.namespace}/${b.pod}/${b.container}`));
+    return logs;
   }
 
   private async readLog(pod: Pod, container: string, previous: boolean): Promise<LogTail | undefined> {
@@ -425,7 +474,8 @@ export async function fetchNamespace(http: KubeHttp, namespace: string | null, c
   const fetch = new Fetch(http, scope, context, options);
   // The pods' nodes and log tails are read as soon as the pods are in, while the (often longer)
   // events list is still coming.
-  const podsThenTheirs = fetch.readPods(namespace, selector?.text).then((pods) => Promise.all([fetch.readNodes(pods), fetch.readLogs(pods)]));
+  // Every namespace: every node (a NotReady node with no pod on it is still the cluster's problem).
+  const podsThenTheirs = fetch.readPods(namespace, selector?.text).then((pods) => Promise.all([namespace === null ? fetch.readAllNodes() : fetch.readNodes(pods), fetch.readLogs(pods)]));
   await Promise.all([podsThenTheirs, fetch.readEvents(namespace), fetch.readWorkloads(namespace)]);
   const { snapshot } = fetch;
   if (namespace && snapshot.pods.length === 0 && snapshot.events.length === 0 && snapshot.owners.length === 0 && snapshot.accessErrors.length === 0) {
@@ -433,6 +483,148 @@ export async function fetchNamespace(http: KubeHttp, namespace: string | null, c
     await assertNamespaceExists(http, namespace);
   }
   return selector ? narrowToLabels(snapshot, (labels) => matchesSelector(selector, labels)) : snapshot;
+}
+
+/** What a sweep of every namespace read, for --debug. */
+export interface SweepCounts {
+  pods: number;
+  events: number;
+  nodes: number;
+  owners: number;
+  logs: number;
+  /** Objects the API listed out of namespace order (none from a real API server): diagnosed apart, at the end. */
+  late: number;
+}
+
+/**
+ * Every namespace, without holding the cluster: the pod, event and workload lists are read across
+ * namespaces (paged, in parallel, as fetchNamespace(null) does), and the API lists each in
+ * namespace order (its continue token is a key: namespace, then name). A namespace is complete
+ * once every list has moved past it; it then goes to `add` (with its log tails) and is let go of.
+ * A list that runs ahead of the slowest one by more than a few pages waits before asking for its
+ * next page, so that what is held stays a few pages and the namespaces in between. Every node is
+ * read first: the engine's namespace passes need them. `start` gets what every namespace shares.
+ */
+export async function sweepAllNamespaces(
+  http: KubeHttp,
+  context: string,
+  options: FetchOptions,
+  start: (base: SweepBase) => (part: NamespacePart) => void,
+): Promise<SweepCounts> {
+  http = declaredReadsOnly(http);
+  const fetch = new Fetch(http, { kind: 'Cluster', namespace: null, name: null }, context, options);
+  const { snapshot } = fetch;
+  const add = start({ scope: snapshot.scope, capturedAt: snapshot.capturedAt, context: snapshot.context, nodes: snapshot.nodes, accessErrors: snapshot.accessErrors });
+  const counts: SweepCounts = { pods: 0, events: 0, nodes: 0, owners: 0, logs: 0, late: 0 };
+  const nodesRead = fetch.readAllNodes();
+  nodesRead.catch(() => undefined);
+
+  const emptyPart = (): NamespacePart => ({ pods: [], events: [], owners: [], logs: [] });
+  const size = (part: NamespacePart) => part.pods.length + part.events.length + part.owners.length;
+  const open = new Map<string, NamespacePart>();
+  /** Namespaces listed again after they were diagnosed (out of order): diagnosed at the end. */
+  const late = new Map<string, NamespacePart>();
+  let closedUpTo: string | undefined;
+  let held = 0;
+  const streams: { cursor: string; done: boolean }[] = [];
+  let waiters: (() => void)[] = [];
+  // Namespaces are diagnosed one after the other, in order; a failure surfaces at the end.
+  let diagnosing: Promise<void> = nodesRead;
+  const diagnose = (part: NamespacePart) => {
+    diagnosing = diagnosing.then(async () => {
+      part.logs = await fetch.logsOf(part.pods);
+      counts.logs += part.logs.length;
+      add(part);
+    });
+    diagnosing.catch(() => undefined);
+  };
+  const lowest = (): string | undefined => {
+    let low: string | undefined;
+    for (const stream of streams) if (!stream.done && (low === undefined || stream.cursor < low)) low = stream.cursor;
+    return low;
+  };
+  /** Hand over every namespace all lists have moved past, and let waiting lists go on. */
+  const settle = () => {
+    const low = lowest();
+    for (const namespace of [...open.keys()].sort()) {
+      if (low !== undefined && namespace >= low) break;
+      const part = open.get(namespace)!;
+      open.delete(namespace);
+      held -= size(part);
+      if (closedUpTo === undefined || namespace > closedUpTo) closedUpTo = namespace;
+      diagnose(part);
+    }
+    const woken = waiters;
+    waiters = [];
+    for (const wake of woken) wake();
+  };
+
+  const follow = <T>(resource: string, project: (raw: Raw) => T | undefined, namespaceOf: (item: T) => string, put: (part: NamespacePart, item: T) => void, drop: (part: NamespacePart) => void) => {
+    const stream = { cursor: '', done: false };
+    streams.push(stream);
+    let restarted = false;
+    const read = fetch.guard(resource, 'list', null, null, () =>
+      fetch.pages(resource, null, project, {}, {
+        page: (items) => {
+          for (const item of items) {
+            const namespace = namespaceOf(item);
+            if (namespace > stream.cursor) stream.cursor = namespace;
+            if (closedUpTo !== undefined && namespace <= closedUpTo) {
+              // Listed again after an expired continue token: already diagnosed from the first read.
+              if (restarted) continue;
+              let part = late.get(namespace);
+              if (!part) late.set(namespace, (part = emptyPart()));
+              put(part, item);
+              counts.late++;
+              continue;
+            }
+            let part = open.get(namespace);
+            if (!part) open.set(namespace, (part = emptyPart()));
+            put(part, item);
+            held++;
+          }
+          settle();
+        },
+        restart: () => {
+          restarted = true;
+          stream.cursor = '';
+          for (const part of open.values()) {
+            held -= size(part);
+            drop(part);
+            held += size(part);
+          }
+        },
+        hold: () => {
+          const low = lowest();
+          if (low === undefined || stream.cursor <= low || held <= 4 * options.pageSize) return undefined;
+          return new Promise<void>((resolve) => waiters.push(resolve));
+        },
+      }),
+    );
+    return read.finally(() => {
+      stream.done = true;
+      settle();
+    });
+  };
+
+  const ns = (namespace: string | undefined) => namespace ?? '';
+  const reads = [
+    follow('pods', fetch.projectPod, (pod) => ns(pod.metadata.namespace), (part, pod) => { part.pods.push(pod); counts.pods++; }, (part) => { counts.pods -= part.pods.length; part.pods = []; }),
+    follow('events', fetch.projectEvent, (event) => ns(event.metadata.namespace ?? event.involvedObject.namespace), (part, event) => { part.events.push(event); counts.events++; }, (part) => { counts.events -= part.events.length; part.events = []; }),
+    ...OWNER_KINDS.map((kind) =>
+      follow(RESOURCE_OF_KIND[kind]!, (raw) => projectWorkload({ ...raw, kind }), (owner) => ns(owner.metadata.namespace), (part, owner) => { part.owners.push(owner); counts.owners++; }, (part) => {
+        const kept = part.owners.filter((owner) => owner.kind !== kind);
+        counts.owners -= part.owners.length - kept.length;
+        part.owners = kept;
+      }),
+    ),
+  ];
+  await Promise.all([nodesRead, ...reads]);
+  settle();
+  for (const namespace of [...late.keys()].sort()) diagnose(late.get(namespace)!);
+  await diagnosing;
+  counts.nodes = snapshot.nodes.length;
+  return counts;
 }
 
 /** NotFoundError (with near names, when namespaces may be listed) for a namespace that does not exist. */

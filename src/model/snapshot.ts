@@ -52,3 +52,14 @@ export interface Snapshot {
 export function emptySnapshot(scope: Scope, capturedAt: string): Snapshot {
   return { scope, capturedAt, pods: [], nodes: [], events: [], owners: [], logs: [], accessErrors: [] };
 }
+
+/** One namespace's objects: what the engine diagnoses at a time. */
+export interface NamespacePart {
+  pods: Pod[];
+  events: KubeEvent[];
+  owners: Workload[];
+  logs: LogTail[];
+}
+
+/** What every namespace of a sweep shares: the nodes and the refused reads (a live list, read again at the end). */
+export type SweepBase = Pick<Snapshot, 'scope' | 'capturedAt' | 'context' | 'nodes' | 'accessErrors'>;

@@ -1,6 +1,7 @@
 import { EXIT, UsageError } from '../../model/errors.js';
 import type { Snapshot } from '../../model/snapshot.js';
-import { diagnose, failsAt } from '../../engine/index.js';
+import { diagnose, Engine, failsAt } from '../../engine/index.js';
+import type { Report } from '../../model/report.js';
 import { renderJson } from '../../report/json.js';
 import { renderJunit } from '../../report/junit.js';
 import { renderMarkdown } from '../../report/markdown.js';
@@ -14,7 +15,7 @@ import type { LabelSelector } from '../../snapshot/selector.js';
 import { matchesSelector, parseSelector } from '../../snapshot/selector.js';
 import { loadSettings } from '../config-file.js';
 import type { GlobalArgs } from '../args.js';
-import { readLive } from '../live.js';
+import { readLive, sweepLive } from '../live.js';
 
 /** The namespace a replayed `kdiag pod NAME` means when -n is absent. */
 function replayNamespace(snapshot: Snapshot, name: string): string {
@@ -52,6 +53,15 @@ function excluded(snapshot: Snapshot, settings: Settings, mode: GlobalArgs['mode
   return withoutExcluded(snapshot, { pod: (pod) => podOut(pod.metadata.name ?? ''), namespace: namespaceOut });
 }
 
+/**
+ * Whether a sweep goes namespace by namespace without holding the cluster: a live `namespace -A`
+ * whose report needs nothing but the diagnoses. A label selector, exclusions (they drop nodes with
+ * the pods left out) and the JUnit report (a testcase per workload) need the whole snapshot.
+ */
+function sweepsByNamespace(args: GlobalArgs, settings: Settings, selector: LabelSelector | undefined): boolean {
+  return args.mode === 'namespace' && !args.snapshot && args.allNamespaces === true && !selector && args.output !== 'junit' && settings.exclude.pods.length === 0 && settings.exclude.namespaces.length === 0;
+}
+
 /** Whether the text report should be coloured: --color/--no-color, else a TTY without NO_COLOR. */
 export function useColor(args: GlobalArgs): boolean {
   if (args.color !== undefined) return args.color;
@@ -75,28 +85,41 @@ export async function runDiagnose(args: GlobalArgs): Promise<number> {
     return runWatch(args, { rules: await loadRules(), settings, adjust });
   }
   const started = performance.now();
-  const snapshot = excluded(args.snapshot ? replay(args, selector) : await readLive(args, undefined, selector), settings, args.mode);
-  const rules = await loadRules();
-  const read = performance.now();
-  const report = diagnose(snapshot, rules, {
-    settings,
-    onRuleError: (id, error) => {
-      if (args.debug) process.stderr.write(`kdiag: rule ${id} failed on this snapshot: ${error instanceof Error ? error.stack : String(error)}\n`);
-    },
-  });
+  const onRuleError = (id: string, error: unknown) => {
+    if (args.debug) process.stderr.write(`kdiag: rule ${id} failed on this snapshot: ${error instanceof Error ? error.stack : String(error)}\n`);
+  };
+  let report: Report;
+  let snapshot: Snapshot | undefined;
+  let counts: string;
+  if (sweepsByNamespace(args, settings, selector)) {
+    // Every namespace, diagnosed as each one comes in and then let go of: the cluster is never held.
+    const rules = await loadRules();
+    let engine: Engine | undefined;
+    const read = await sweepLive(args, (base) => {
+      const made = new Engine(base, rules, { settings, onRuleError });
+      engine = made;
+      return (part) => made.add(part);
+    });
+    report = engine!.finish();
+    counts = `${read.pods} pods, ${read.events} events, ${read.nodes} nodes, ${read.owners} owners, ${read.logs} log tails${read.late ? ` (${read.late} listed out of namespace order)` : ''}, namespace by namespace`;
+  } else {
+    snapshot = excluded(args.snapshot ? replay(args, selector) : await readLive(args, undefined, selector), settings, args.mode);
+    report = diagnose(snapshot, await loadRules(), { settings, onRuleError });
+    counts = `${snapshot.pods.length} pods, ${snapshot.events.length} events, ${snapshot.nodes.length} nodes, ${snapshot.owners.length} owners, ${snapshot.logs.length} log tails`;
+  }
+  const diagnosed = performance.now();
   const text =
     args.output === 'json'
       ? renderJson(report)
       : args.output === 'markdown'
         ? renderMarkdown(report, { verbose: args.verbose ?? false })
         : args.output === 'junit'
-          ? renderJunit(report, snapshot, { failOn: args.failOn })
+          ? renderJunit(report, snapshot!, { failOn: args.failOn })
           : renderText(report, { color: useColor(args), width: Math.min(process.stdout.columns || 100, 120), verbose: args.verbose ?? false });
   if (args.debug) {
     const ms = (from: number, to: number) => `${Math.round(to - from)} ms`;
     const done = performance.now();
-    const counts = `${snapshot.pods.length} pods, ${snapshot.events.length} events, ${snapshot.nodes.length} nodes, ${snapshot.owners.length} owners, ${snapshot.logs.length} log tails`;
-    process.stderr.write(`kdiag: ${args.snapshot ? 'replayed' : 'read'} ${counts} in ${ms(started, read)}; diagnosed and wrote the report in ${ms(read, done)} (${ms(0, done)} since start)\n`);
+    process.stderr.write(`kdiag: ${args.snapshot ? 'replayed' : 'read'} ${counts}; read and diagnosed in ${ms(started, diagnosed)}, wrote the report in ${ms(diagnosed, done)} (${ms(0, done)} since start)\n`);
   }
   process.stdout.write(text);
   return failsAt(report, args.failOn) ? EXIT.FINDINGS : EXIT.OK;

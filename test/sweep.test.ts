@@ -1,0 +1,151 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { rules } from '../rules/index.js';
+import { diagnose, Engine } from '../src/engine/index.js';
+import { loadKubeConfig } from '../src/kube/config.js';
+import type { FetchOptions } from '../src/kube/fetch.js';
+import { DEFAULT_FETCH, fetchNamespace, sweepAllNamespaces } from '../src/kube/fetch.js';
+import { KubeHttp } from '../src/kube/http.js';
+import type { Report } from '../src/model/report.js';
+import type { NamespacePart } from '../src/model/snapshot.js';
+import { startApiServer } from './support/api-server.js';
+import type { ApiServer } from './support/api-server.js';
+import { ROOT } from './support/fixtures.js';
+
+/**
+ * `namespace -A` namespace by namespace (sweepAllNamespaces + the engine fed a namespace at a time)
+ * against the loopback API server: the same report as reading the whole cluster and diagnosing it,
+ * with any page size, an expired continue token or a refused list; each namespace handed over
+ * once, in order, and only after every list has moved past it.
+ */
+
+type Raw = Record<string, unknown> & { kind: string; metadata: { name: string; namespace?: string } };
+
+/** Several fixtures in one cluster: NotReady nodes with pods of several namespaces, a CNI plugin pod in kube-system, quota refusals, evictions. */
+const FILES = ['node-not-ready-unknown', 'node-not-ready-cni', 'demo-namespace', 'forbidden-quota-failedcreate', 'node-pressure-memory', 'failed-create-pod-sandbox-calico-unauthorized-and-runtime', 'evicted-memory-deployment-replaced', 'node-unschedulable-cordoned'];
+
+function world(): Record<string, unknown> {
+  const seen = new Set<string>();
+  const items: Raw[] = [];
+  for (const file of FILES) {
+    const list = JSON.parse(readFileSync(path.join(ROOT, 'fixtures', `${file}.json`), 'utf8')) as { items: Raw[] };
+    for (const item of list.items) {
+      const key = `${item.kind}/${item.metadata.namespace ?? ''}/${item.metadata.name}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      items.push(item);
+    }
+  }
+  return { apiVersion: 'v1', kind: 'List', metadata: {}, items };
+}
+
+let server: ApiServer;
+let http: KubeHttp;
+
+beforeAll(async () => {
+  server = await startApiServer({ fixture: world() });
+  http = new KubeHttp(loadKubeConfig({ kubeconfig: server.kubeconfigPath }).kc, { timeoutMs: 10_000 });
+});
+afterEach(() => server.setFaults());
+afterAll(async () => {
+  http?.close();
+  await server?.close();
+});
+
+async function swept(options: FetchOptions = DEFAULT_FETCH): Promise<{ report: Report; parts: NamespacePart[] }> {
+  let engine: Engine | undefined;
+  const parts: NamespacePart[] = [];
+  await sweepAllNamespaces(http, 'test', options, (base) => {
+    engine = new Engine(base, rules);
+    return (part) => {
+      parts.push(part);
+      engine!.add(part);
+    };
+  });
+  return { report: engine!.finish(), parts };
+}
+
+async function whole(options: FetchOptions = DEFAULT_FETCH): Promise<Report> {
+  return diagnose(await fetchNamespace(http, null, 'test', options), rules);
+}
+
+/** A report without its capture time (each read has its own). */
+const same = (report: Report) => ({ ...report, capturedAt: undefined });
+
+describe('a sweep of every namespace, namespace by namespace', () => {
+  it('gives the report of the whole cluster read at once', async () => {
+    const [{ report, parts }, expected] = [await swept(), await whole()];
+    expect(expected.summary.pods).toBeGreaterThan(40);
+    expect(expected.diagnoses.some((d) => d.rule === 'node-not-ready' && new Set(d.affected.map((a) => a.namespace)).size > 1)).toBe(true);
+    expect(same(report)).toEqual(same(expected));
+    // One part per namespace, in name order, each handed over once.
+    const names = parts.map((part) => part.pods[0]?.metadata.namespace ?? part.events[0]?.metadata.namespace ?? part.owners[0]?.metadata.namespace);
+    expect(names).toEqual([...new Set(names)].sort());
+    expect(parts.length).toBeGreaterThan(3);
+  });
+
+  it('gives the same report with pages of three objects (lists run ahead and wait) and an expired continue token', async () => {
+    const small = { ...DEFAULT_FETCH, pageSize: 3 };
+    const expected = await whole(small);
+    server.setFaults({ expireContinue: 2 });
+    const { report } = await swept(small);
+    expect(server.requests.filter((r) => r.status === 410).length).toBe(2);
+    expect(same(report)).toEqual(same(expected));
+  });
+
+  it('goes on without a list it may not read, and says so', async () => {
+    server.setFaults({ forbidden: ['events'] });
+    const { report } = await swept();
+    const expected = await whole();
+    expect(report.accessErrors.map((e) => `${e.resource} ${e.verb} ${e.status}`)).toEqual(['events list 403']);
+    expect(report.diagnoses.some((d) => d.rule === 'forbidden')).toBe(true);
+    expect(report.diagnoses.some((d) => d.rule === 'oom-killed')).toBe(true);
+    expect(same(report)).toEqual(same(expected));
+  });
+
+  it('sends only GETs of the declared reads', async () => {
+    const start = server.requests.length;
+    await swept();
+    const requests = server.requests.slice(start);
+    expect(requests.every((r) => r.method === 'GET')).toBe(true);
+    expect([...new Set(requests.map((r) => r.path.replace(/\/namespaces\/[^/]+\/pods\/[^/]+\/log$/, '/pods/*/log')))].sort()).toEqual(
+      expect.arrayContaining(['/api/v1/events', '/api/v1/nodes', '/api/v1/pods', '/apis/apps/v1/replicasets', '/apis/batch/v1/jobs']),
+    );
+  });
+});
+
+describe('a server that lists out of namespace order', () => {
+  it('still diagnoses every object: what comes after its namespace was handed over is diagnosed apart, at the end', async () => {
+    const pod = (namespace: string, name: string) => ({
+      metadata: { name, namespace, uid: `${namespace}-${name}` },
+      spec: { nodeName: 'n1', containers: [{ name: 'app', image: 'app:1' }] },
+      status: { phase: 'Running', containerStatuses: [{ name: 'app', ready: false, restartCount: 9, image: 'app:1', imageID: '', state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 137, reason: 'OOMKilled' } } }] },
+    });
+    const pages: Record<string, { items: unknown[]; continue?: string }[]> = {
+      '/api/v1/pods': [{ items: [pod('a', 'p1'), pod('c', 'p2')], continue: '1' }, { items: [pod('a', 'p3')] }],
+    };
+    const fake = {
+      server: 'https://fake:6443',
+      async getJson(pathname: string, query: Record<string, unknown> = {}) {
+        const list = pages[pathname] ?? [{ items: [] }];
+        const page = list[Number(query.continue ?? 0)]!;
+        return { metadata: { resourceVersion: '1', continue: page.continue }, items: page.items };
+      },
+      async getText() {
+        return '';
+      },
+      close() {},
+    } as unknown as KubeHttp;
+    let engine: Engine | undefined;
+    const counts = await sweepAllNamespaces(fake, 'test', { ...DEFAULT_FETCH, logs: false }, (base) => {
+      engine = new Engine(base, rules);
+      return (part) => engine!.add(part);
+    });
+    expect(counts.pods).toBe(3);
+    expect(counts.late).toBe(1);
+    const report = engine!.finish();
+    expect(report.summary.pods).toBe(3);
+    expect(report.diagnoses.filter((d) => d.rule === 'oom-killed').flatMap((d) => d.affected.map((a) => `${a.namespace}/${a.name}`)).sort()).toEqual(['a/p1', 'a/p3', 'c/p2']);
+  });
+});
