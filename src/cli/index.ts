@@ -235,6 +235,12 @@ export async function main(argv: string[], scriptName = 'kdiag', { withoutParser
       failure = error ?? new UsageError(`${(message ?? 'invalid arguments').replace(/\s*\n\s*/g, ' ')} (see kdiag --help)`);
     });
 
+  // Once a command's handler has started, yargs renders the whole help text to keep it should the
+  // command fail and show it (30-40 ms here, while the first request waits). kdiag never shows
+  // help for a failure (.fail above makes it one line), so that rendering is skipped.
+  const usage = (parser as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } }).getInternalMethods?.().getUsageInstance?.();
+  if (typeof usage?.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => undefined;
+
   try {
     const parsed = await parser.parseAsync();
     debug = Boolean(parsed.debug);
