@@ -7,7 +7,7 @@ import { startApiServer } from './support/api-server.js';
 import type { ApiServer } from './support/api-server.js';
 import { ROOT } from './support/fixtures.js';
 import type { RunResult } from './support/run.js';
-import { report, runProgram } from './support/run.js';
+import { expectOneLineError, report, runProgram } from './support/run.js';
 
 /**
  * `kdiag namespace -A` (--all-namespaces): the built CLI against the loopback API server reads the
@@ -96,6 +96,12 @@ describe('kdiag namespace -A', () => {
     expect(r.summary.pods).toBe(6);
     expect(r.accessErrors).toEqual([expect.objectContaining({ resource: 'events', verb: 'list', namespace: null, status: 403 })]);
     expect(r.diagnoses.map((d) => d.rule)).toContain('forbidden');
+  });
+
+  it('a pods list the API server keeps failing ends the sweep: exit 3, one line, no report', async () => {
+    server.setFaults({ errors: [{ status: 503, count: 1_000, match: { resource: 'pods', verb: 'list' } }] });
+    const result = await kdiag('namespace', '-A', '-o', 'json');
+    expectOneLineError(result, 3, /answered 503 ServiceUnavailable to list pods, even after retries/);
   });
 
   it('-A with a namespace is a usage error (exit 2, one line)', async () => {
