@@ -74,7 +74,7 @@ describe('kdiag namespace -A', () => {
     expect(streamed.stderr).toMatch(/^kdiag: read 6 pods, \d+ events, \d+ nodes, \d+ owners, \d+ log tails, namespace by namespace; read and diagnosed in \d+ ms/m);
     // A label selector that every pod matches needs the whole snapshot: the same diagnoses.
     const held = await kdiag('namespace', '-A', '-o', 'json', '--debug', '-l', 'app notin (no-such-app)');
-    expect(held.stderr).toMatch(/^kdiag: read 6 pods, \d+ events, \d+ nodes, \d+ owners, \d+ log tails; read and diagnosed/m);
+    expect(held.stderr).toMatch(/^kdiag: read 6 pods, \d+ events, \d+ nodes, \d+ owners, \d+ log tails; read in \d+ ms, diagnosed in \d+ ms/m);
     const strip = (r: RunResult) => ({ ...(JSON.parse(r.stdout) as Report), capturedAt: undefined });
     expect(streamed.code).toBe(1);
     expect(strip(streamed)).toEqual(strip(held));

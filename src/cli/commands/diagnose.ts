@@ -91,6 +91,8 @@ export async function runDiagnose(args: GlobalArgs): Promise<number> {
   let report: Report;
   let snapshot: Snapshot | undefined;
   let counts: string;
+  /** When reading ended, where it is apart from diagnosing. */
+  let readAt: number | undefined;
   if (sweepsByNamespace(args, settings, selector)) {
     // Every namespace, diagnosed as each one comes in and then let go of: the cluster is never held.
     const rules = await loadRules();
@@ -104,7 +106,9 @@ export async function runDiagnose(args: GlobalArgs): Promise<number> {
     counts = `${read.pods} pods, ${read.events} events, ${read.nodes} nodes, ${read.owners} owners, ${read.logs} log tails${read.late ? ` (${read.late} listed out of namespace order)` : ''}, namespace by namespace`;
   } else {
     snapshot = excluded(args.snapshot ? replay(args, selector) : await readLive(args, undefined, selector), settings, args.mode);
-    report = diagnose(snapshot, await loadRules(), { settings, onRuleError });
+    const rules = await loadRules();
+    readAt = performance.now();
+    report = diagnose(snapshot, rules, { settings, onRuleError });
     counts = `${snapshot.pods.length} pods, ${snapshot.events.length} events, ${snapshot.nodes.length} nodes, ${snapshot.owners.length} owners, ${snapshot.logs.length} log tails`;
   }
   const diagnosed = performance.now();
@@ -119,7 +123,8 @@ export async function runDiagnose(args: GlobalArgs): Promise<number> {
   if (args.debug) {
     const ms = (from: number, to: number) => `${Math.round(to - from)} ms`;
     const done = performance.now();
-    process.stderr.write(`kdiag: ${args.snapshot ? 'replayed' : 'read'} ${counts}; read and diagnosed in ${ms(started, diagnosed)}, wrote the report in ${ms(diagnosed, done)} (${ms(0, done)} since start)\n`);
+    const took = readAt === undefined ? `read and diagnosed in ${ms(started, diagnosed)}` : `${args.snapshot ? 'replayed' : 'read'} in ${ms(started, readAt)}, diagnosed in ${ms(readAt, diagnosed)}`;
+    process.stderr.write(`kdiag: ${args.snapshot ? 'replayed' : 'read'} ${counts}; ${took}, wrote the report in ${ms(diagnosed, done)} (${ms(0, done)} since start)\n`);
   }
   process.stdout.write(text);
   return failsAt(report, args.failOn) ? EXIT.FINDINGS : EXIT.OK;
