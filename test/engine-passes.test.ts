@@ -2,7 +2,9 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { rules } from '../rules/index.js';
-import { diagnose, Engine, partition } from '../src/engine/index.js';
+import type { Tagged } from '../src/engine/index.js';
+import { compareDiagnoses, diagnose, Engine, foldSymptoms, group, partition } from '../src/engine/index.js';
+import { neutralizeDeep } from '../src/model/text.js';
 import type { Rule } from '../src/model/finding.js';
 import type { Snapshot } from '../src/model/snapshot.js';
 import { loadFixture, ROOT, ruleContext } from './support/fixtures.js';
@@ -115,6 +117,50 @@ describe('cluster rules', () => {
     const withoutPlugin = { ...view, snapshot: { ...view.snapshot, pods: view.snapshot.pods.filter((pod) => pod.metadata.namespace !== 'kube-system') } };
     const byName = findings(sandbox, { ...withoutPlugin, index: view.index }).flatMap((f) => f.remediation.map((step) => step.command ?? ''));
     expect(byName).toContain('kubectl logs -n kube-system calico-node-q9wx4 --all-containers');
+  });
+});
+
+/** The plain way: every rule once over the whole snapshot, then fold, group and rank. */
+function onePass(snapshot: Snapshot) {
+  const context = ruleContext(snapshot);
+  const podsByName = new Map(snapshot.pods.map((pod) => [`${pod.metadata.namespace}/${pod.metadata.name}`, pod]));
+  const tagged: Tagged[] = rules.flatMap((rule, order) =>
+    rule.match(context).map((finding) => {
+      const pod = finding.object.kind === 'Pod' ? podsByName.get(`${finding.object.namespace}/${finding.object.name}`) : undefined;
+      return { rule, order, finding, severity: finding.severity ?? rule.severity, owner: pod ? context.index.ownerOf(pod) : null, context: [] };
+    }),
+  );
+  return neutralizeDeep(group(foldSymptoms(tagged)).sort(compareDiagnoses));
+}
+
+describe('the engine, a namespace at a time (most findings grouped as their namespace is let go of)', () => {
+  it.each(fixtures.map(([file, snapshot]) => [file, listed(snapshot)] as const))('gives what one pass over the whole snapshot gives: %s', (_file, snapshot) => {
+    expect(diagnose(snapshot, rules).diagnoses).toEqual(onePass(snapshot));
+  });
+
+  it('gives what one pass gives over every fixture at once', () => {
+    const snapshot = merged();
+    const expected = onePass(snapshot);
+    expect(expected.length).toBeGreaterThan(100);
+    expect(diagnose(snapshot, rules).diagnoses).toEqual(expected);
+  });
+
+  it('holds to the end only the findings a cluster rule may meet', () => {
+    // Looked at from inside: what is grouped already, and what waits for the cluster rules.
+    const inside = (snapshot: Snapshot) => {
+      const engine = new Engine(snapshot, rules);
+      for (const part of partition(snapshot)) engine.add(part);
+      const { diagnoses, tagged, settled } = engine as unknown as { diagnoses: unknown[]; tagged: unknown[]; settled: unknown[] };
+      return { grouped: diagnoses.length, held: tagged.length + settled.length };
+    };
+    // Healthy nodes: every diagnosis is made as its namespace is let go of.
+    const quiet = inside(listed(loadFixture('exit-code-1-deployment-three-replicas.json')));
+    expect(quiet.grouped).toBeGreaterThan(0);
+    expect(quiet.held).toBe(0);
+    // Pods on a NotReady node wait for node-not-ready (which may fold them), with their groups.
+    const all = inside(merged());
+    expect(all.grouped).toBeGreaterThan(50);
+    expect(all.held).toBeGreaterThan(0);
   });
 });
 

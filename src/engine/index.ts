@@ -9,9 +9,10 @@ import type { OwnerRef, PodName } from '../model/snapshot-index.js';
 import { SnapshotIndex } from '../model/snapshot-index.js';
 import type { NamespacePart, Snapshot, SweepBase } from '../model/snapshot.js';
 import { neutralizeDeep } from '../model/text.js';
+import { podRef } from '../model/pod.js';
 
 /** A finding tagged with the rule that made it, its effective severity and the workload it is about. */
-interface Tagged {
+export interface Tagged {
   rule: Rule;
   /** The rule's place in the rule list: folding goes rule by rule, as if every rule ran once. */
   order: number;
@@ -68,7 +69,12 @@ export class Engine {
   private readonly now: number;
   private readonly local: { rule: Rule; order: number }[] = [];
   private readonly cluster: { rule: Rule; order: number }[] = [];
+  /** Diagnoses of namespaces already let go of: their findings could not meet a cluster rule's. */
+  private readonly diagnoses: Diagnosis[] = [];
+  /** Findings held to the end: the cluster rules', and those of objects a cluster rule may be about. */
   private readonly tagged: Tagged[] = [];
+  /** Findings already folded, held to be grouped with held findings of their group. */
+  private readonly settled: Tagged[] = [];
   private readonly failed = new Set<string>();
   private readonly kept = { pods: new Set<Pod>(), events: new Set<KubeEvent>(), owners: new Set<Workload>() };
   private readonly podNames = new Map<string, PodName[]>();
@@ -94,7 +100,7 @@ export class Engine {
   }
 
   /** Run rules over a context and tag their findings (with the owner of the pod each is about). */
-  private run(rules: { rule: Rule; order: number }[], context: RuleContext): void {
+  private run(rules: { rule: Rule; order: number }[], context: RuleContext, into: Tagged[]): void {
     let podsByName: Map<string, Pod> | undefined;
     for (const { rule, order } of rules) {
       let findings: Finding[];
@@ -114,49 +120,108 @@ export class Engine {
           const pod = podsByName.get(`${object.namespace}/${object.name}`);
           if (pod) owner = context.index.ownerOf(pod);
         }
-        this.tagged.push({ rule, order, finding, severity: override ?? finding.severity ?? rule.severity, owner, context: [] });
+        into.push({ rule, order, finding, severity: override ?? finding.severity ?? rule.severity, owner, context: [] });
       }
     }
   }
 
-  /** Diagnose one namespace's objects; the engine keeps only findings and what cluster rules retain. */
+  /**
+   * Diagnose one namespace's objects. The engine keeps what cluster rules retain of it and the
+   * findings they may meet (see settle); the rest of its findings it folds and groups now.
+   */
   add(part: NamespacePart): void {
     const snapshot = this.snapshotOf(part);
     const index = new SnapshotIndex(snapshot);
     const context: RuleContext = { snapshot, index, now: this.now, settings: this.settings };
     this.pods += part.pods.length;
-    this.run(this.local, context);
-    if (this.cluster.length === 0) return;
-    for (const pod of part.pods) {
-      const node = pod.spec.nodeName;
-      if (!node) continue;
-      const names = this.podNames.get(node);
-      const name = { namespace: pod.metadata.namespace, name: pod.metadata.name };
-      if (names) names.push(name);
-      else this.podNames.set(node, [name]);
-    }
-    const pods = new Set<Pod>();
-    const events = new Set<KubeEvent>();
-    for (const { rule } of this.cluster) {
-      let retained: Retained | undefined;
-      try {
-        retained = rule.retain?.(context);
-      } catch (error) {
-        if (!this.failed.has(rule.id)) this.options.onRuleError?.(rule.id, error);
-        this.failed.add(rule.id);
-        continue;
+    const found: Tagged[] = [];
+    this.run(this.local, context, found);
+    /** What a cluster rule's finding may name in this namespace: the objects kept for them. */
+    const touched = new Set<string>();
+    if (this.cluster.length > 0) {
+      for (const pod of part.pods) {
+        const node = pod.spec.nodeName;
+        if (!node) continue;
+        const names = this.podNames.get(node);
+        const name = { namespace: pod.metadata.namespace, name: pod.metadata.name };
+        if (names) names.push(name);
+        else this.podNames.set(node, [name]);
       }
-      for (const pod of retained?.pods ?? []) pods.add(pod);
-      for (const event of retained?.events ?? []) events.add(event);
-      for (const owner of retained?.owners ?? []) this.kept.owners.add(owner);
+      const pods = new Set<Pod>();
+      const events = new Set<KubeEvent>();
+      for (const { rule } of this.cluster) {
+        let retained: Retained | undefined;
+        try {
+          retained = rule.retain?.(context);
+        } catch (error) {
+          if (!this.failed.has(rule.id)) this.options.onRuleError?.(rule.id, error);
+          this.failed.add(rule.id);
+          continue;
+        }
+        for (const pod of retained?.pods ?? []) pods.add(pod);
+        for (const event of retained?.events ?? []) events.add(event);
+        for (const owner of retained?.owners ?? []) {
+          this.kept.owners.add(owner);
+          touched.add(objectKey({ kind: owner.kind, namespace: owner.metadata.namespace ?? null, name: owner.metadata.name ?? '' }));
+        }
+      }
+      // In the namespace's own order, so that the pass at the end sees what one pass would.
+      for (const pod of part.pods) {
+        if (!pods.has(pod)) continue;
+        this.kept.pods.add(pod);
+        touched.add(objectKey(podRef(pod)));
+        for (const owner of index.ownerChain(pod)) this.kept.owners.add(owner);
+      }
+      for (const event of part.events) {
+        if (!events.has(event)) continue;
+        this.kept.events.add(event);
+        const { kind, name } = event.involvedObject;
+        touched.add(objectKey({ kind: kind ?? '', namespace: event.involvedObject.namespace ?? event.metadata.namespace ?? null, name: name ?? '' }));
+      }
     }
-    // In the namespace's own order, so that the pass at the end sees what one pass would.
-    for (const pod of part.pods) {
-      if (!pods.has(pod)) continue;
-      this.kept.pods.add(pod);
-      for (const owner of index.ownerChain(pod)) this.kept.owners.add(owner);
+    this.settle(found, touched);
+  }
+
+  /**
+   * Fold and group a namespace's findings now where no cluster rule's finding can change them. A
+   * cause folds a symptom only about an object it names, and groups never span namespaces; a
+   * cluster rule's findings name only nodes, refused reads and what its retain kept. So findings
+   * linked (through the objects they name) to a kept object, or to one without a namespace, are
+   * held to the end, and so are the groups they would join; the rest become diagnoses now.
+   */
+  private settle(found: Tagged[], touched: Set<string>): void {
+    const parent = new Map<string, string>();
+    const root = (key: string): string => {
+      let at = key;
+      for (let up = parent.get(at); up !== undefined && up !== at; up = parent.get(at)) at = up;
+      parent.set(key, at);
+      return at;
+    };
+    const keysOf = (t: Tagged) => [t.finding.object, ...(t.finding.affected ?? [])].map(objectKey);
+    for (const t of found) {
+      const [first, ...others] = keysOf(t);
+      for (const key of [first!, ...others]) if (!parent.has(key)) parent.set(key, key);
+      for (const key of others) parent.set(root(key), root(first!));
     }
-    for (const event of part.events) if (events.has(event)) this.kept.events.add(event);
+    const heldRoots = new Set<string>();
+    for (const t of found) {
+      const targets = [t.finding.object, ...(t.finding.affected ?? [])];
+      if (targets.some((ref) => ref.namespace === null || touched.has(objectKey(ref)))) heldRoots.add(root(objectKey(t.finding.object)));
+    }
+    const free: Tagged[] = [];
+    const heldGroups = new Set<string>();
+    for (const t of found) {
+      if (heldRoots.has(root(objectKey(t.finding.object)))) {
+        this.tagged.push(t);
+        heldGroups.add(groupKey(t));
+      } else free.push(t);
+    }
+    const now: Tagged[] = [];
+    for (const t of foldSymptoms(free)) {
+      t.severity = this.settings.severity[t.rule.id] ?? t.severity;
+      (heldGroups.has(groupKey(t)) ? this.settled : now).push(t);
+    }
+    for (const diagnosis of group(now)) this.diagnoses.push(diagnosis);
   }
 
   /**
@@ -170,14 +235,14 @@ export class Engine {
 
   /** Run the cluster rules, fold, group and rank: the report. */
   finish(): Report {
-    if (this.cluster.length > 0) this.run(this.cluster, this.clusterContext());
+    if (this.cluster.length > 0) this.run(this.cluster, this.clusterContext(), this.tagged);
     // Rule by rule, as if each rule had run once over everything (a stable sort keeps each rule's order).
     const tagged = this.tagged.sort((a, b) => a.order - b.order);
     const kept = foldSymptoms(tagged);
     // A symptom folds with its overridden severity; after folding, a cause's override is the last
     // word, also over the severity it took from a symptom.
     for (const t of kept) t.severity = this.settings.severity[t.rule.id] ?? t.severity;
-    const diagnoses = group(kept).sort(compareDiagnoses);
+    const diagnoses = [...this.diagnoses, ...group([...this.settled, ...kept])].sort(compareDiagnoses);
     const summary = { critical: 0, warning: 0, info: 0, pods: this.pods };
     for (const diagnosis of diagnoses) summary[diagnosis.severity]++;
 
@@ -230,7 +295,7 @@ function covers(cause: Finding, symptom: Finding): boolean {
  * A symptom explained by a cause on the same target becomes context of the cause's diagnosis
  * (OOMKilled over CrashLoopBackOff). The cause inherits the symptom's severity when that is higher.
  */
-function foldSymptoms(tagged: Tagged[]): Tagged[] {
+export function foldSymptoms(tagged: Tagged[]): Tagged[] {
   // Findings by the object they are about, in order: a cause is only compared with the findings on
   // its own targets, so folding stays linear in the number of findings, not quadratic.
   const byObject = new Map<string, number[]>();
@@ -264,17 +329,13 @@ function foldSymptoms(tagged: Tagged[]): Tagged[] {
  * most severe, then the surest, then the first by name. Findings on pods without an owner, and on
  * other objects, stay separate.
  */
-function group(tagged: Tagged[]): Diagnosis[] {
+export function group(tagged: Tagged[]): Diagnosis[] {
   const buckets = new Map<string, { owner: OwnerRef | null; members: Tagged[] }>();
   for (const member of tagged) {
-    const { rule, finding, owner } = member;
-    const { object } = finding;
-    const key = owner
-      ? `${rule.id}|${finding.cause ?? ''}|${object.namespace}|${owner.kind}/${owner.name}|${object.container ?? ''}`
-      : `${rule.id}|${finding.cause ?? ''}|${refKey(object)}`;
+    const key = groupKey(member);
     const bucket = buckets.get(key);
     if (bucket) bucket.members.push(member);
-    else buckets.set(key, { owner, members: [member] });
+    else buckets.set(key, { owner: member.owner, members: [member] });
   }
 
   const diagnoses: Diagnosis[] = [];
@@ -315,6 +376,14 @@ function group(tagged: Tagged[]): Diagnosis[] {
   return diagnoses;
 }
 
+/** The group a finding joins: same rule, cause and container on the pods of one workload, else its own object. */
+function groupKey({ rule, finding, owner }: Tagged): string {
+  const { object } = finding;
+  return owner
+    ? `${rule.id}|${finding.cause ?? ''}|${object.namespace}|${owner.kind}/${owner.name}|${object.container ?? ''}`
+    : `${rule.id}|${finding.cause ?? ''}|${refKey(object)}`;
+}
+
 function refKey(ref: ObjectRef): string {
   return `${ref.kind}/${ref.namespace ?? ''}/${ref.name}/${ref.container ?? ''}`;
 }
@@ -324,7 +393,7 @@ function podCount(diagnosis: Diagnosis): number {
   return new Set(diagnosis.affected.filter((ref) => ref.kind === 'Pod').map((ref) => `${ref.namespace}/${ref.name}`)).size;
 }
 
-function compareDiagnoses(a: Diagnosis, b: Diagnosis): number {
+export function compareDiagnoses(a: Diagnosis, b: Diagnosis): number {
   return (
     severityWeight(b.severity) - severityWeight(a.severity) ||
     podCount(b) - podCount(a) ||
