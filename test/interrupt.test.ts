@@ -66,8 +66,9 @@ afterAll(async () => {
 });
 
 (hasPython ? describe : describe.skip)('Ctrl-C', () => {
-  it('stops promptly, shows the cursor again and exits 130', async () => {
-    const argv = [process.execPath, BIN, 'namespace', 'prod', '--kubeconfig', server.kubeconfigPath, '--request-timeout', '30s'];
+  // A namespace sweep, and -A (which goes namespace by namespace).
+  it.each([[['namespace', 'prod']], [['namespace', '-A']]])('%j stops promptly, shows the cursor again and exits 130', async (command) => {
+    const argv = [process.execPath, BIN, ...command, '--kubeconfig', server.kubeconfigPath, '--request-timeout', '30s'];
     const result = await new Promise<{ code: number | null; output: string; afterCtrlC: number | null }>((resolve, reject) => {
       const child = spawn('python3', ['-c', DRIVER, JSON.stringify(argv)], { env: { PATH: process.env.PATH, HOME: ROOT, TERM: 'xterm' } });
       let stdout = '';
