@@ -104,6 +104,16 @@ describe('a sweep of every namespace, namespace by namespace', () => {
     expect(same(report)).toEqual(same(expected));
   });
 
+  it.each([['nodes'], ['pods/log'], ['replicasets']])('goes on without %s, as the whole-cluster read does', async (resource) => {
+    server.setFaults({ forbidden: [resource] });
+    const { report } = await swept();
+    const expected = await whole();
+    expect(report.accessErrors.map((e) => `${e.resource} ${e.status}`)).toContain(`${resource} 403`);
+    expect(report.diagnoses.some((d) => d.rule === 'forbidden')).toBe(true);
+    expect(report.summary.pods).toBe(expected.summary.pods);
+    expect(same(report)).toEqual(same(expected));
+  });
+
   it('sends only GETs of the declared reads', async () => {
     const start = server.requests.length;
     await swept();
