@@ -90,6 +90,26 @@ describe('cluster rules', () => {
     for (const rule of clusterRules) expect([rule.id, findings(rule, view)]).toEqual([rule.id, findings(rule, whole)]);
   });
 
+  it.each([...fixtures.map(([file, snapshot]) => [file, listed(snapshot)] as const), ['every fixture at once', merged()] as const])(
+    'name only nodes, refused reads and what they retained: %s',
+    (_file, snapshot) => {
+      const view = viewOf(snapshot);
+      const kept = new Set<string>();
+      const key = (kind: string | undefined, namespace: string | null | undefined, name: string | undefined) => `${kind}/${namespace ?? ''}/${name}`;
+      for (const pod of view.snapshot.pods) kept.add(key('Pod', pod.metadata.namespace, pod.metadata.name));
+      for (const event of view.snapshot.events) kept.add(key(event.involvedObject.kind, event.involvedObject.namespace ?? event.metadata.namespace, event.involvedObject.name));
+      for (const owner of view.snapshot.owners) kept.add(key(owner.kind, owner.metadata.namespace, owner.metadata.name));
+      for (const rule of clusterRules) {
+        for (const finding of findings(rule, view)) {
+          for (const ref of [finding.object, ...(finding.affected ?? [])]) {
+            // Nodes have no namespace; a refused read (kind Access) names the namespace it was in.
+            if (ref.namespace !== null && ref.kind !== 'Access') expect([rule.id, key(ref.kind, ref.namespace, ref.name), kept.has(key(ref.kind, ref.namespace, ref.name))]).toEqual([rule.id, key(ref.kind, ref.namespace, ref.name), true]);
+          }
+        }
+      }
+    },
+  );
+
   it('and over every fixture at once', () => {
     const snapshot = merged();
     expect(partition(snapshot).length).toBeGreaterThan(10);

@@ -185,9 +185,10 @@ export class Engine {
   /**
    * Fold and group a namespace's findings now where no cluster rule's finding can change them. A
    * cause folds a symptom only about an object it names, and groups never span namespaces; a
-   * cluster rule's findings name only nodes, refused reads and what its retain kept. So findings
-   * linked (through the objects they name) to a kept object, or to one without a namespace, are
-   * held to the end, and so are the groups they would join; the rest become diagnoses now.
+   * cluster rule's findings name only nodes, refused reads (kind Access) and what its retain kept.
+   * So findings linked (through the objects they name) to a kept object, a refused read or one
+   * without a namespace are held to the end, and so are the groups they would join; the rest
+   * become diagnoses now.
    */
   private settle(found: Tagged[], touched: Set<string>): void {
     const parent = new Map<string, string>();
@@ -206,7 +207,7 @@ export class Engine {
     const heldRoots = new Set<string>();
     for (const t of found) {
       const targets = [t.finding.object, ...(t.finding.affected ?? [])];
-      if (targets.some((ref) => ref.namespace === null || touched.has(objectKey(ref)))) heldRoots.add(root(objectKey(t.finding.object)));
+      if (targets.some((ref) => ref.namespace === null || ref.kind === 'Access' || touched.has(objectKey(ref)))) heldRoots.add(root(objectKey(t.finding.object)));
     }
     const free: Tagged[] = [];
     const heldGroups = new Set<string>();
