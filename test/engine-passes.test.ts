@@ -7,6 +7,7 @@ import { compareDiagnoses, diagnose, Engine, foldSymptoms, group, partition } fr
 import { neutralizeDeep } from '../src/model/text.js';
 import type { Rule } from '../src/model/finding.js';
 import type { Snapshot } from '../src/model/snapshot.js';
+import { partOfEvent } from '../src/model/snapshot.js';
 import { loadFixture, ROOT, ruleContext } from './support/fixtures.js';
 
 /**
@@ -37,7 +38,7 @@ function listed(snapshot: Snapshot): Snapshot {
   return {
     ...snapshot,
     pods: byNamespace(snapshot.pods, (pod) => pod.metadata.namespace),
-    events: byNamespace(snapshot.events, (event) => event.metadata.namespace ?? event.involvedObject.namespace),
+    events: byNamespace(snapshot.events, partOfEvent),
     owners: byNamespace(snapshot.owners, (owner) => owner.metadata.namespace),
     logs: byNamespace(snapshot.logs, (log) => log.namespace),
   };

@@ -8,6 +8,7 @@ import { resolveSettings } from '../model/settings.js';
 import type { OwnerRef, PodName } from '../model/snapshot-index.js';
 import { SnapshotIndex } from '../model/snapshot-index.js';
 import type { NamespacePart, Snapshot, SweepBase } from '../model/snapshot.js';
+import { emptyPart, partOfEvent } from '../model/snapshot.js';
 import { neutralizeDeep } from '../model/text.js';
 import { podRef } from '../model/pod.js';
 
@@ -37,21 +38,16 @@ export interface EngineOptions {
   settings?: SettingsInput;
 }
 
-/** The namespace an event belongs to (events sit in the namespace of the object they are about; node events in "default"). */
-function eventPart(event: KubeEvent): string {
-  return event.metadata.namespace ?? event.involvedObject.namespace ?? '';
-}
-
 /** A snapshot cut into its namespaces, in name order: the order the API lists them across namespaces. */
 export function partition(snapshot: Snapshot): NamespacePart[] {
   const parts = new Map<string, NamespacePart>();
   const part = (namespace: string) => {
     let found = parts.get(namespace);
-    if (!found) parts.set(namespace, (found = { pods: [], events: [], owners: [], logs: [] }));
+    if (!found) parts.set(namespace, (found = emptyPart()));
     return found;
   };
   for (const pod of snapshot.pods) part(pod.metadata.namespace ?? '').pods.push(pod);
-  for (const event of snapshot.events) part(eventPart(event)).events.push(event);
+  for (const event of snapshot.events) part(partOfEvent(event)).events.push(event);
   for (const owner of snapshot.owners) part(owner.metadata.namespace ?? '').owners.push(owner);
   for (const log of snapshot.logs) part(log.namespace).logs.push(log);
   return [...parts.keys()].sort().map((namespace) => parts.get(namespace)!);

@@ -4,7 +4,7 @@ import { ClusterError, NotFoundError } from '../model/errors.js';
 import { cut, firstLine, MAX_TEXT, neutralize } from '../model/text.js';
 import { controllerOf } from '../model/snapshot-index.js';
 import type { AccessError, LogTail, NamespacePart, Scope, Snapshot, SweepBase } from '../model/snapshot.js';
-import { emptySnapshot } from '../model/snapshot.js';
+import { emptyPart, emptySnapshot, partOfEvent } from '../model/snapshot.js';
 import type { Shared } from '../snapshot/project.js';
 import { projectEvent, projectNode, projectPod, projectWorkload } from '../snapshot/project.js';
 import { narrow, narrowToLabels, nearNames, podNotFound, selectPods } from '../snapshot/select.js';
@@ -519,7 +519,6 @@ export async function sweepAllNamespaces(
   const nodesRead = fetch.readAllNodes();
   nodesRead.catch(() => undefined);
 
-  const emptyPart = (): NamespacePart => ({ pods: [], events: [], owners: [], logs: [] });
   const size = (part: NamespacePart) => part.pods.length + part.events.length + part.owners.length;
   const open = new Map<string, NamespacePart>();
   /** Namespaces listed again after they were diagnosed (out of order): diagnosed at the end. */
@@ -610,7 +609,7 @@ export async function sweepAllNamespaces(
   const ns = (namespace: string | undefined) => namespace ?? '';
   const reads = [
     follow('pods', fetch.projectPod, (pod) => ns(pod.metadata.namespace), (part, pod) => { part.pods.push(pod); counts.pods++; }, (part) => { counts.pods -= part.pods.length; part.pods = []; }),
-    follow('events', fetch.projectEvent, (event) => ns(event.metadata.namespace ?? event.involvedObject.namespace), (part, event) => { part.events.push(event); counts.events++; }, (part) => { counts.events -= part.events.length; part.events = []; }),
+    follow('events', fetch.projectEvent, partOfEvent, (part, event) => { part.events.push(event); counts.events++; }, (part) => { counts.events -= part.events.length; part.events = []; }),
     ...OWNER_KINDS.map((kind) =>
       follow(RESOURCE_OF_KIND[kind]!, (raw) => projectWorkload({ ...raw, kind }), (owner) => ns(owner.metadata.namespace), (part, owner) => { part.owners.push(owner); counts.owners++; }, (part) => {
         const kept = part.owners.filter((owner) => owner.kind !== kind);

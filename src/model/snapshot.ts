@@ -61,5 +61,18 @@ export interface NamespacePart {
   logs: LogTail[];
 }
 
+/** An empty namespace part. */
+export function emptyPart(): NamespacePart {
+  return { pods: [], events: [], owners: [], logs: [] };
+}
+
+/**
+ * The namespace an event is filed in, which is its part of a sweep (events sit in the namespace of
+ * the object they are about, node events in "default"; '' when a recorded event says neither).
+ */
+export function partOfEvent(event: KubeEvent): string {
+  return event.metadata.namespace ?? event.involvedObject.namespace ?? '';
+}
+
 /** What every namespace of a sweep shares: the nodes and the refused reads (a live list, read again at the end). */
 export type SweepBase = Pick<Snapshot, 'scope' | 'capturedAt' | 'context' | 'nodes' | 'accessErrors'>;

@@ -62,6 +62,11 @@ function sweepsByNamespace(args: GlobalArgs, settings: Settings, selector: Label
   return args.mode === 'namespace' && !args.snapshot && args.allNamespaces === true && !selector && args.output !== 'junit' && settings.exclude.pods.length === 0 && settings.exclude.namespaces.length === 0;
 }
 
+/** What was read, for --debug. */
+function countsText(read: { pods: number; events: number; nodes: number; owners: number; logs: number }): string {
+  return `${read.pods} pods, ${read.events} events, ${read.nodes} nodes, ${read.owners} owners, ${read.logs} log tails`;
+}
+
 /** Whether the text report should be coloured: --color/--no-color, else a TTY without NO_COLOR. */
 export function useColor(args: GlobalArgs): boolean {
   if (args.color !== undefined) return args.color;
@@ -103,13 +108,14 @@ export async function runDiagnose(args: GlobalArgs): Promise<number> {
       return (part) => made.add(part);
     });
     report = engine!.finish();
-    counts = `${read.pods} pods, ${read.events} events, ${read.nodes} nodes, ${read.owners} owners, ${read.logs} log tails${read.late ? ` (${read.late} listed out of namespace order)` : ''}, namespace by namespace`;
+    counts = `${countsText(read)}${read.late ? ` (${read.late} listed out of namespace order)` : ''}, namespace by namespace`;
   } else {
     snapshot = excluded(args.snapshot ? replay(args, selector) : await readLive(args, undefined, selector), settings, args.mode);
     const rules = await loadRules();
     readAt = performance.now();
     report = diagnose(snapshot, rules, { settings, onRuleError });
-    counts = `${snapshot.pods.length} pods, ${snapshot.events.length} events, ${snapshot.nodes.length} nodes, ${snapshot.owners.length} owners, ${snapshot.logs.length} log tails`;
+    const { pods, events, nodes, owners, logs } = snapshot;
+    counts = countsText({ pods: pods.length, events: events.length, nodes: nodes.length, owners: owners.length, logs: logs.length });
   }
   const diagnosed = performance.now();
   const text =
