@@ -37,6 +37,9 @@ function world(): Record<string, unknown> {
       items.push(item);
     }
   }
+  // A NotReady node no pod runs on: a sweep of every namespace reads every node, and reports it.
+  const notReady = items.find((item) => item.kind === 'Node' && JSON.stringify(item).includes('"NodeStatusUnknown"'))!;
+  items.push({ ...notReady, metadata: { ...notReady.metadata, name: 'node-without-pods' } });
   return { apiVersion: 'v1', kind: 'List', metadata: {}, items };
 }
 
@@ -79,6 +82,7 @@ describe('a sweep of every namespace, namespace by namespace', () => {
     expect(expected.summary.pods).toBeGreaterThan(40);
     expect(expected.diagnoses.some((d) => d.rule === 'node-not-ready' && new Set(d.affected.map((a) => a.namespace)).size > 1)).toBe(true);
     expect(same(report)).toEqual(same(expected));
+    expect(report.diagnoses.find((d) => d.rule === 'node-not-ready' && d.object.name === 'node-without-pods')?.title).toMatch(/\(0 pods on it\)$/);
     // One part per namespace, in name order, each handed over once.
     const names = parts.map((part) => part.pods[0]?.metadata.namespace ?? part.events[0]?.metadata.namespace ?? part.owners[0]?.metadata.namespace);
     expect(names).toEqual([...new Set(names)].sort());
