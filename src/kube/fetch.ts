@@ -202,9 +202,11 @@ export class Fetch {
 
   /**
    * A list page by page, each page's projections handed to `on.page` as it arrives. The next page
-   * is asked for before this one is projected, unless `on.hold` says to wait (it returns what to
-   * wait for: the consumer is behind). An expired continue token (410) restarts the list once,
-   * after `on.restart`.
+   * is asked for as soon as this one's continue token is known: from its first bytes where the
+   * answer has them there (the API server writes the list's metadata before its items), so that
+   * the server works on the next page while this one is still arriving and being projected;
+   * else once it is parsed. Unless `on.hold` says to wait (it returns what to wait for: the
+   * consumer is behind). An expired continue token (410) restarts the list once, after `on.restart`.
    */
   async pages<T>(
     resource: string,
@@ -214,24 +216,51 @@ export class Fetch {
     on: { page: (items: T[]) => void; restart: () => void; hold?: () => Promise<void> | undefined },
   ): Promise<void> {
     const path = PATHS[resource]!(namespace);
-    const ask = (token: string | undefined) => {
-      const answer = this.http.getJson(path, { ...query, limit: this.options.pageSize, continue: token });
+    /** A page asked for; `early` is its successor, asked for from its first bytes, or `held` why not. */
+    interface Asked {
+      answer: Promise<unknown>;
+      early?: { token: string; asked: Asked };
+      held?: Promise<void>;
+    }
+    /** Stopped when the pages asked for under it are no longer wanted (the list failed, or an early ask was wrong). */
+    let asking = { stopped: false };
+    const ask = (token: string | undefined): Asked => {
+      const asked: Asked = { answer: Promise.resolve() };
+      const under = asking;
+      asked.answer = this.http.getJson(path, { ...query, limit: this.options.pageSize, continue: token }, (next) => {
+        // Once per page (a retried request tells again); the token is checked against the parsed page.
+        if (under.stopped || asked.early || asked.held) return;
+        asked.held = on.hold?.();
+        if (!asked.held) asked.early = { token: next, asked: ask(next) };
+      });
       // Awaited on the next turn of the loop; until then a failure must not count as unhandled.
-      answer.catch(() => undefined);
-      return answer;
+      asked.answer.catch(() => undefined);
+      return asked;
     };
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0) on.restart();
+      asking = { stopped: false };
       try {
-        let next: Promise<unknown> | undefined = ask(undefined);
-        while (next) {
-          const page: unknown = await next;
+        let current: Asked | undefined = ask(undefined);
+        while (current) {
+          const page: unknown = await current.answer;
           if (!isObj(page)) throw new ClusterError(`the API server answered ${path} with something that is not a list`);
           const meta: Raw = isObj(page.metadata) ? page.metadata : {};
           const token: string | undefined = typeof meta.continue === 'string' && meta.continue !== '' ? meta.continue : undefined;
-          // The next page is asked for before this one is projected: the server works on it meanwhile.
-          const held = token ? on.hold?.() : undefined;
-          next = token && !held ? ask(token) : undefined;
+          // The next page is asked for before this one is projected (if not already): the server works on it meanwhile.
+          let next: Asked | undefined;
+          let held: Promise<void> | undefined;
+          if (current.early && current.early.token !== token) {
+            // Asked for from a head that said otherwise than the page (not seen from a real server): not followed.
+            asking.stopped = true;
+            asking = { stopped: false };
+            current.early = undefined;
+          }
+          if (token && current.early) next = current.early.asked;
+          else if (token) {
+            held = current.held ?? on.hold?.();
+            if (!held) next = ask(token);
+          }
           if (!token && typeof meta.resourceVersion === 'string' && meta.resourceVersion) this.listVersions.set(resource, meta.resourceVersion);
           const items: T[] = [];
           if (Array.isArray(page.items)) {
@@ -251,9 +280,11 @@ export class Fetch {
             for (let wait: Promise<void> | undefined = held; wait; wait = on.hold?.()) await wait;
             next = ask(token);
           }
+          current = next;
         }
         return;
       } catch (error) {
+        asking.stopped = true;
         if (attempt === 0 && error instanceof ApiStatusError && error.status === 410) continue;
         throw error;
       }

@@ -123,9 +123,14 @@ export class KubeHttp {
     void this.prepared?.then((opts) => (opts.agent as http.Agent | undefined)?.destroy?.()).catch(() => undefined);
   }
 
-  /** GET a path (with query) and parse its JSON body; retries transient failures. */
-  async getJson(pathname: string, query: Record<string, string | number | boolean | undefined> = {}): Promise<unknown> {
-    const text = await this.getText(pathname, query, 'application/json');
+  /**
+   * GET a path (with query) and parse its JSON body; retries transient failures. For a list,
+   * `onContinue` hears its continue token as soon as the first bytes of a 2xx answer carry it
+   * (before the rest arrives): the caller may ask for the next page meanwhile. It may be called
+   * again by a retry; nothing is called when the head does not say (see listContinue).
+   */
+  async getJson(pathname: string, query: Record<string, string | number | boolean | undefined> = {}, onContinue?: (token: string) => void): Promise<unknown> {
+    const text = await this.getText(pathname, query, 'application/json', onContinue);
     try {
       return JSON.parse(text);
     } catch {
@@ -134,13 +139,13 @@ export class KubeHttp {
   }
 
   /** GET a path and return its body as text (pod logs). */
-  async getText(pathname: string, query: Record<string, string | number | boolean | undefined> = {}, accept = '*/*'): Promise<string> {
+  async getText(pathname: string, query: Record<string, string | number | boolean | undefined> = {}, accept = '*/*', onContinue?: (token: string) => void): Promise<string> {
     const url = new URL(this.base.pathname.replace(/\/$/, '') + pathname, this.base);
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
     const retries = this.options.retries ?? 3;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.once(url, accept);
+        return await this.once(url, accept, onContinue);
       } catch (error) {
         const retryAfter = retryDelay(error, attempt);
         if (attempt >= retries || retryAfter === undefined) throw error;
@@ -268,7 +273,7 @@ export class KubeHttp {
     });
   }
 
-  private async once(url: URL, accept: string): Promise<string> {
+  private async once(url: URL, accept: string, onContinue?: (token: string) => void): Promise<string> {
     const opts = await this.prepare();
     const transport = url.protocol === 'http:' ? http : https;
     const started = Date.now();
@@ -283,7 +288,17 @@ export class KubeHttp {
         },
         (res) => {
           const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          const status2xx = (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300;
+          let head = onContinue && status2xx ? '' : undefined;
+          res.on('data', (chunk: Buffer) => {
+            chunks.push(chunk);
+            if (head === undefined) return;
+            // The list's metadata comes before its items: read it from the first bytes.
+            head += chunk.toString('latin1', 0, Math.min(chunk.length, MAX_LIST_HEAD));
+            const token = listContinue(head);
+            if (token !== null || head.length >= MAX_LIST_HEAD) head = undefined;
+            if (token) onContinue!(token);
+          });
           res.on('error', (error) => reject(networkError(error, this.server)));
           res.on('end', () => {
             const body = Buffer.concat(chunks).toString('utf8');
@@ -300,6 +315,28 @@ export class KubeHttp {
       req.on('error', (error) => reject(error instanceof ClusterError ? error : networkError(error, this.server)));
       req.end();
     });
+  }
+}
+
+/** How far into an answer the list metadata is looked for. */
+const MAX_LIST_HEAD = 64 * 1024;
+
+/**
+ * The continue token of a JSON list from the start of its text, as the API server writes it:
+ * `{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"..","continue":".."},"items":[`.
+ * A string: the token ('' when the list's metadata names none, on its last page); null when the
+ * text does not tell (yet): no "items" key, or no flat metadata object before it.
+ */
+export function listContinue(head: string): string | null {
+  const items = head.indexOf('"items"');
+  if (items < 0) return null;
+  const match = /^\s*\{(?:\s*"(?:kind|apiVersion)"\s*:\s*"[^"\\]*"\s*,)*\s*"metadata"\s*:\s*(\{[^{}]*\})\s*,\s*$/.exec(head.slice(0, items));
+  if (!match) return null;
+  try {
+    const meta = JSON.parse(match[1]!) as { continue?: unknown };
+    return typeof meta.continue === 'string' ? meta.continue : '';
+  } catch {
+    return null;
   }
 }
 
