@@ -1,17 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { EXIT } from '../model/errors.js';
+import type { GlobalArgs } from './args.js';
 
 /**
- * The two commands people run to learn, answered without loading the argument parser (yargs and
- * its text layout cost several times node's own start-up), in their plain forms only:
+ * Commands answered without loading the argument parser (yargs and its text layout take about
+ * 75 ms, longer than node's own start-up, before a sweep's first request), in their plain forms only:
  *
  * - `kdiag --help` / `-h` (and `kubectl kdiag --help`): the help yargs renders, written at build
  *   time (src/cli/write-help.ts) for the widths the help is laid out at when stdout is not a
  *   terminal (100) or a wide one (110), in English. A narrower terminal or another language goes
  *   to yargs.
  * - `kdiag explain TOPIC [-o text|json]`.
+ * - `kdiag namespace|ns [NS]` and `kdiag pod NAME` with the flags a pipeline or an on-call engineer
+ *   gives them (see plainDiagnose): the same arguments yargs would give the command.
  *
- * Anything else (another flag, a typo, --debug) goes through yargs, which validates it.
+ * Anything else (another flag, a typo, a repeated flag) goes through yargs, which validates it.
  * Returns the exit code, or undefined when yargs must answer.
  */
 
@@ -56,6 +59,66 @@ function plainExplain(argv: string[]): { topic: string; output: 'text' | 'json' 
   return OUTPUTS.has(output) ? { topic: argv[1]!, output: output as 'text' | 'json' } : undefined;
 }
 
+/** Flags plainDiagnose reads, by every spelling, with the values each may take (undefined: any). */
+const PLAIN_FLAGS: Record<string, { key: 'namespace' | 'context' | 'kubeconfig' | 'output' | 'failOn'; values?: readonly string[] } | { key: 'allNamespaces' | 'debug' | 'verbose'; flag: true }> = {
+  '-n': { key: 'namespace' },
+  '--namespace': { key: 'namespace' },
+  '--context': { key: 'context' },
+  '--kubeconfig': { key: 'kubeconfig' },
+  '-o': { key: 'output', values: ['text', 'json', 'markdown', 'junit'] },
+  '--output': { key: 'output', values: ['text', 'json', 'markdown', 'junit'] },
+  '--fail-on': { key: 'failOn', values: ['critical', 'warning', 'info', 'never'] },
+  '-A': { key: 'allNamespaces', flag: true },
+  '--all-namespaces': { key: 'allNamespaces', flag: true },
+  '--debug': { key: 'debug', flag: true },
+  '--verbose': { key: 'verbose', flag: true },
+};
+
+/** A value a flag may take here: a plain word or path (no leading "-", nothing yargs would read otherwise). */
+const PLAIN_VALUE = /^[A-Za-z0-9_./~:@+][A-Za-z0-9_./~:@+=,-]*$/;
+
+/**
+ * The arguments of `namespace|ns [NS]` or `pod NAME` with only -n, --context, --kubeconfig, -o,
+ * --fail-on, -A (namespace), --debug and --verbose, each at most once (`--flag value` or
+ * `--flag=value`): the GlobalArgs yargs gives the command for the same words (a test holds the
+ * two to each other). Undefined for anything else.
+ */
+export function plainDiagnose(argv: string[]): GlobalArgs | undefined {
+  const command = argv[0];
+  const mode = command === 'pod' ? 'pod' : command === 'namespace' || command === 'ns' ? 'namespace' : undefined;
+  if (!mode) return undefined;
+  const args: GlobalArgs = { mode, output: 'text', debug: false, failOn: 'critical', requestTimeout: '30s', logs: true, tail: 20, verbose: false };
+  if (mode === 'namespace') args.allNamespaces = false;
+  const seen = new Set<string>();
+  let positional: string | undefined;
+  for (let i = 1; i < argv.length; i++) {
+    const word = argv[i]!;
+    if (!word.startsWith('-')) {
+      if (positional !== undefined || !PLAIN_VALUE.test(word)) return undefined;
+      positional = word;
+      continue;
+    }
+    const eq = word.startsWith('--') ? word.indexOf('=') : -1;
+    const name = eq > 0 ? word.slice(0, eq) : word;
+    const spec = PLAIN_FLAGS[name];
+    if (!spec || seen.has(spec.key) || (spec.key === 'allNamespaces' && mode !== 'namespace')) return undefined;
+    seen.add(spec.key);
+    if ('flag' in spec) {
+      if (eq > 0) return undefined;
+      args[spec.key] = true;
+      continue;
+    }
+    const value = eq > 0 ? word.slice(eq + 1) : argv[++i];
+    if (value === undefined || !PLAIN_VALUE.test(value) || (spec.values && !spec.values.includes(value))) return undefined;
+    (args as unknown as Record<string, string>)[spec.key] = value;
+  }
+  if (mode === 'pod') {
+    if (positional === undefined) return undefined;
+    args.name = positional;
+  } else if (positional !== undefined) args.ns = positional;
+  return args;
+}
+
 export async function answerWithoutParser(argv: string[], scriptName: string): Promise<number | undefined> {
   if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h')) {
     const width = helpWidth();
@@ -68,6 +131,11 @@ export async function answerWithoutParser(argv: string[], scriptName: string): P
     }
     process.stdout.write(text);
     return EXIT.OK;
+  }
+  const diagnose = plainDiagnose(argv);
+  if (diagnose) {
+    const { runDiagnose } = await import('./commands/diagnose.js');
+    return runDiagnose(diagnose);
   }
   const explain = plainExplain(argv);
   if (!explain) return undefined;
