@@ -48,7 +48,9 @@ function strings(x: unknown): string[] | undefined {
 function stringMap(x: unknown): Record<string, string> | undefined {
   if (!isObj(x)) return undefined;
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(x)) {
+  // for-in over a parsed JSON object: its own keys, in order, without an array per entry.
+  for (const k in x) {
+    const v = x[k];
     if (typeof v === 'string') out[k] = v;
     else if (typeof v === 'number') out[k] = String(v);
   }
@@ -71,7 +73,13 @@ const DROPPED_ANNOTATIONS = new Set(['kubectl.kubernetes.io/last-applied-configu
 
 function ownerRef(x: unknown): OwnerReference | undefined {
   if (!isObj(x) || !str(x.kind) || !str(x.name)) return undefined;
-  return compact({ apiVersion: str(x.apiVersion), kind: str(x.kind)!, name: str(x.name)!, uid: str(x.uid), controller: bool(x.controller) });
+  const apiVersion = str(x.apiVersion), uid = str(x.uid), controller = bool(x.controller);
+  // Built key by key in one order (as compact would leave it), each only when set: the hot
+  // projections skip making an object with undefined keys and copying it.
+  const out = (apiVersion !== undefined ? { apiVersion, kind: x.kind as string, name: x.name as string } : { kind: x.kind as string, name: x.name as string }) as OwnerReference;
+  if (uid !== undefined) out.uid = uid;
+  if (controller !== undefined) out.controller = controller;
+  return out;
 }
 
 function meta(x: unknown, pool?: Shared): ObjectMeta {
@@ -81,19 +89,20 @@ function meta(x: unknown, pool?: Shared): ObjectMeta {
     for (const k of Object.keys(annotations)) if (DROPPED_ANNOTATIONS.has(k)) delete annotations[k];
     if (Object.keys(annotations).length === 0) annotations = undefined;
   }
-  return compact({
-    name: str(x.name),
-    namespace: str(x.namespace),
-    uid: str(x.uid),
-    labels: shared(pool, 'l', stringMap(x.labels)),
-    annotations: shared(pool, 'a', annotations),
-    ownerReferences: shared(pool, 'o', arr(x.ownerReferences, ownerRef)),
-    creationTimestamp: str(x.creationTimestamp),
-    deletionTimestamp: str(x.deletionTimestamp),
-    deletionGracePeriodSeconds: num(x.deletionGracePeriodSeconds),
-    finalizers: strings(x.finalizers),
-    resourceVersion: str(x.resourceVersion),
-  });
+  const out: ObjectMeta = {};
+  let v: unknown;
+  if ((v = str(x.name)) !== undefined) out.name = v as string;
+  if ((v = str(x.namespace)) !== undefined) out.namespace = v as string;
+  if ((v = str(x.uid)) !== undefined) out.uid = v as string;
+  if ((v = shared(pool, 'l', stringMap(x.labels))) !== undefined) out.labels = v as Record<string, string>;
+  if ((v = shared(pool, 'a', annotations)) !== undefined) out.annotations = v as Record<string, string>;
+  if ((v = shared(pool, 'o', arr(x.ownerReferences, ownerRef))) !== undefined) out.ownerReferences = v as OwnerReference[];
+  if ((v = str(x.creationTimestamp)) !== undefined) out.creationTimestamp = v as string;
+  if ((v = str(x.deletionTimestamp)) !== undefined) out.deletionTimestamp = v as string;
+  if ((v = num(x.deletionGracePeriodSeconds)) !== undefined) out.deletionGracePeriodSeconds = v as number;
+  if ((v = strings(x.finalizers)) !== undefined) out.finalizers = v as string[];
+  if ((v = str(x.resourceVersion)) !== undefined) out.resourceVersion = v as string;
+  return out;
 }
 
 function probe(x: unknown): Probe | undefined {
@@ -132,33 +141,36 @@ function envVar(x: unknown): EnvVar | undefined {
         resourceFieldRef: isObj(from.resourceFieldRef) ? compact({ resource: str(from.resourceFieldRef.resource), containerName: str(from.resourceFieldRef.containerName) }) : undefined,
       })
     : undefined;
-  return compact({ name: str(x.name)!, valueFrom });
+  return valueFrom ? { name: x.name as string, valueFrom } : { name: x.name as string };
 }
 
 function container(x: unknown): Container | undefined {
   if (!isObj(x) || !str(x.name)) return undefined;
-  const resources = isObj(x.resources) ? compact({ limits: stringMap(x.resources.limits), requests: stringMap(x.resources.requests) }) : undefined;
-  return compact({
-    name: str(x.name)!,
-    image: str(x.image),
-    command: strings(x.command),
-    args: strings(x.args),
-    env: arr(x.env, envVar),
-    envFrom: arr(x.envFrom, (e) =>
+  const out: Container = { name: x.name as string };
+  let v: unknown;
+  if ((v = str(x.image)) !== undefined) out.image = v as string;
+  if ((v = strings(x.command)) !== undefined) out.command = v as string[];
+  if ((v = strings(x.args)) !== undefined) out.args = v as string[];
+  if ((v = arr(x.env, envVar)) !== undefined) out.env = v as EnvVar[];
+  if (
+    (v = arr(x.envFrom, (e) =>
       isObj(e)
         ? compact({
             secretRef: isObj(e.secretRef) ? compact({ name: str(e.secretRef.name) }) : undefined,
             configMapRef: isObj(e.configMapRef) ? compact({ name: str(e.configMapRef.name) }) : undefined,
           })
         : undefined,
-    ),
-    resources,
-    livenessProbe: probe(x.livenessProbe),
-    readinessProbe: probe(x.readinessProbe),
-    startupProbe: probe(x.startupProbe),
-    imagePullPolicy: str(x.imagePullPolicy),
-    restartPolicy: str(x.restartPolicy),
-  });
+    )) !== undefined
+  ) {
+    out.envFrom = v as Container['envFrom'];
+  }
+  if (isObj(x.resources)) out.resources = compact({ limits: stringMap(x.resources.limits), requests: stringMap(x.resources.requests) });
+  if ((v = probe(x.livenessProbe)) !== undefined) out.livenessProbe = v as Probe;
+  if ((v = probe(x.readinessProbe)) !== undefined) out.readinessProbe = v as Probe;
+  if ((v = probe(x.startupProbe)) !== undefined) out.startupProbe = v as Probe;
+  if ((v = str(x.imagePullPolicy)) !== undefined) out.imagePullPolicy = v as string;
+  if ((v = str(x.restartPolicy)) !== undefined) out.restartPolicy = v as string;
+  return out;
 }
 
 /**
@@ -262,28 +274,27 @@ function state(x: unknown): ContainerState | undefined {
 
 function containerStatus(x: unknown): ContainerStatus | undefined {
   if (!isObj(x) || !str(x.name)) return undefined;
-  return compact({
-    name: str(x.name)!,
-    ready: bool(x.ready),
-    started: bool(x.started),
-    restartCount: num(x.restartCount),
-    image: str(x.image),
-    imageID: str(x.imageID),
-    state: state(x.state),
-    lastState: state(x.lastState),
-  });
+  const out: ContainerStatus = { name: x.name as string };
+  let v: unknown;
+  if ((v = bool(x.ready)) !== undefined) out.ready = v as boolean;
+  if ((v = bool(x.started)) !== undefined) out.started = v as boolean;
+  if ((v = num(x.restartCount)) !== undefined) out.restartCount = v as number;
+  if ((v = str(x.image)) !== undefined) out.image = v as string;
+  if ((v = str(x.imageID)) !== undefined) out.imageID = v as string;
+  if ((v = state(x.state)) !== undefined) out.state = v as ContainerState;
+  if ((v = state(x.lastState)) !== undefined) out.lastState = v as ContainerState;
+  return out;
 }
 
 function condition(x: unknown): Condition | undefined {
   if (!isObj(x) || !str(x.type)) return undefined;
-  return compact({
-    type: str(x.type)!,
-    status: str(x.status) ?? 'Unknown',
-    reason: str(x.reason),
-    message: str(x.message),
-    lastTransitionTime: str(x.lastTransitionTime),
-    lastHeartbeatTime: str(x.lastHeartbeatTime),
-  });
+  const out: Condition = { type: x.type as string, status: str(x.status) ?? 'Unknown' };
+  let v: unknown;
+  if ((v = str(x.reason)) !== undefined) out.reason = v as string;
+  if ((v = str(x.message)) !== undefined) out.message = v as string;
+  if ((v = str(x.lastTransitionTime)) !== undefined) out.lastTransitionTime = v as string;
+  if ((v = str(x.lastHeartbeatTime)) !== undefined) out.lastHeartbeatTime = v as string;
+  return out;
 }
 
 /** A Pod, or undefined when the object has no name. With `pool`, identical parts are shared (see Shared). */
@@ -291,26 +302,21 @@ export function projectPod(x: Raw, pool?: Shared): Pod | undefined {
   const metadata = meta(x.metadata, pool);
   if (!metadata.name) return undefined;
   const s = isObj(x.status) ? x.status : {};
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata,
-    spec: podSpec(x.spec, pool),
-    status: compact({
-      phase: str(s.phase),
-      reason: str(s.reason),
-      message: str(s.message),
-      hostIP: str(s.hostIP),
-      podIP: str(s.podIP),
-      startTime: str(s.startTime),
-      nominatedNodeName: str(s.nominatedNodeName),
-      qosClass: str(s.qosClass),
-      conditions: arr(s.conditions, condition),
-      containerStatuses: arr(s.containerStatuses, containerStatus),
-      initContainerStatuses: arr(s.initContainerStatuses, containerStatus),
-      ephemeralContainerStatuses: arr(s.ephemeralContainerStatuses, containerStatus),
-    }),
-  };
+  const status: Pod['status'] = {};
+  let v: unknown;
+  if ((v = str(s.phase)) !== undefined) status.phase = v as string;
+  if ((v = str(s.reason)) !== undefined) status.reason = v as string;
+  if ((v = str(s.message)) !== undefined) status.message = v as string;
+  if ((v = str(s.hostIP)) !== undefined) status.hostIP = v as string;
+  if ((v = str(s.podIP)) !== undefined) status.podIP = v as string;
+  if ((v = str(s.startTime)) !== undefined) status.startTime = v as string;
+  if ((v = str(s.nominatedNodeName)) !== undefined) status.nominatedNodeName = v as string;
+  if ((v = str(s.qosClass)) !== undefined) status.qosClass = v as string;
+  if ((v = arr(s.conditions, condition)) !== undefined) status.conditions = v as Condition[];
+  if ((v = arr(s.containerStatuses, containerStatus)) !== undefined) status.containerStatuses = v as ContainerStatus[];
+  if ((v = arr(s.initContainerStatuses, containerStatus)) !== undefined) status.initContainerStatuses = v as ContainerStatus[];
+  if ((v = arr(s.ephemeralContainerStatuses, containerStatus)) !== undefined) status.ephemeralContainerStatuses = v as ContainerStatus[];
+  return { apiVersion: 'v1', kind: 'Pod', metadata, spec: podSpec(x.spec, pool), status };
 }
 
 /** A Node, or undefined when the object has no name. */
@@ -361,29 +367,26 @@ export function projectEvent(x: Raw, pool?: Shared): KubeEvent | undefined {
   if (!involvedRaw) return undefined;
   const source = shared(pool, 's', isObj(x.source) ? compact({ component: str(x.source.component), host: str(x.source.host) }) : undefined);
   const series = isObj(x.series) ? compact({ count: num(x.series.count), lastObservedTime: str(x.series.lastObservedTime) }) : undefined;
-  return compact({
-    apiVersion: 'v1',
-    kind: 'Event',
-    metadata,
-    involvedObject: compact({
-      kind: str(involvedRaw.kind),
-      namespace: str(involvedRaw.namespace),
-      name: str(involvedRaw.name),
-      uid: str(involvedRaw.uid),
-      fieldPath: str(involvedRaw.fieldPath),
-      apiVersion: str(involvedRaw.apiVersion),
-    }),
-    reason: str(x.reason),
-    message: str(newStyle ? x.note : x.message),
-    type: str(x.type),
-    count: num(newStyle ? x.deprecatedCount : x.count),
-    firstTimestamp: str(newStyle ? x.deprecatedFirstTimestamp : x.firstTimestamp),
-    lastTimestamp: str(newStyle ? x.deprecatedLastTimestamp : x.lastTimestamp),
-    eventTime: str(x.eventTime),
-    source: newStyle ? compact({ component: str(x.reportingController), host: str(x.reportingInstance) }) : source,
-    reportingComponent: str(x.reportingComponent),
-    series,
-  });
+  const involvedObject: KubeEvent['involvedObject'] = {};
+  let v: unknown;
+  if ((v = str(involvedRaw.kind)) !== undefined) involvedObject.kind = v as string;
+  if ((v = str(involvedRaw.namespace)) !== undefined) involvedObject.namespace = v as string;
+  if ((v = str(involvedRaw.name)) !== undefined) involvedObject.name = v as string;
+  if ((v = str(involvedRaw.uid)) !== undefined) involvedObject.uid = v as string;
+  if ((v = str(involvedRaw.fieldPath)) !== undefined) involvedObject.fieldPath = v as string;
+  if ((v = str(involvedRaw.apiVersion)) !== undefined) involvedObject.apiVersion = v as string;
+  const out: KubeEvent = { apiVersion: 'v1', kind: 'Event', metadata, involvedObject };
+  if ((v = str(x.reason)) !== undefined) out.reason = v as string;
+  if ((v = str(newStyle ? x.note : x.message)) !== undefined) out.message = v as string;
+  if ((v = str(x.type)) !== undefined) out.type = v as string;
+  if ((v = num(newStyle ? x.deprecatedCount : x.count)) !== undefined) out.count = v as number;
+  if ((v = str(newStyle ? x.deprecatedFirstTimestamp : x.firstTimestamp)) !== undefined) out.firstTimestamp = v as string;
+  if ((v = str(newStyle ? x.deprecatedLastTimestamp : x.lastTimestamp)) !== undefined) out.lastTimestamp = v as string;
+  if ((v = str(x.eventTime)) !== undefined) out.eventTime = v as string;
+  if ((v = newStyle ? compact({ component: str(x.reportingController), host: str(x.reportingInstance) }) : source) !== undefined) out.source = v as KubeEvent['source'];
+  if ((v = str(x.reportingComponent)) !== undefined) out.reportingComponent = v as string;
+  if (series !== undefined) out.series = series;
+  return out;
 }
 
 /** A workload (ReplicaSet, Deployment, StatefulSet, DaemonSet, Job, CronJob). */
