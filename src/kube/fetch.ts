@@ -204,8 +204,8 @@ export class Fetch {
    * A list page by page, each page's projections handed to `on.page` as it arrives. The next page
    * is asked for as soon as this one's continue token is known: from its first bytes where the
    * answer has them there (the API server writes the list's metadata before its items), so that
-   * the server works on the next page while this one is still arriving and being projected;
-   * else once it is parsed. Unless `on.hold` says to wait (it returns what to wait for: the
+   * the server works on the next page while this one is still arriving and being projected
+   * (one page ahead of the reader at most); else once it is parsed. Unless `on.hold` says to wait (it returns what to wait for: the
    * consumer is behind). An expired continue token (410) restarts the list once, after `on.restart`.
    */
   async pages<T>(
@@ -216,22 +216,33 @@ export class Fetch {
     on: { page: (items: T[]) => void; restart: () => void; hold?: () => Promise<void> | undefined },
   ): Promise<void> {
     const path = PATHS[resource]!(namespace);
-    /** A page asked for; `early` is its successor, asked for from its first bytes, or `held` why not. */
+    /**
+     * A page asked for: `head` is the continue token its first bytes told, `early` its successor
+     * asked for from it, or `held` why not.
+     */
     interface Asked {
       answer: Promise<unknown>;
+      head?: string;
       early?: { token: string; asked: Asked };
       held?: Promise<void>;
     }
     /** Stopped when the pages asked for under it are no longer wanted (the list failed, or an early ask was wrong). */
     let asking = { stopped: false };
+    /** The page being waited for: only its successor is asked for early, so a list runs at most one page ahead of its reader. */
+    let awaited: Asked | undefined;
+    const askEarly = (asked: Asked) => {
+      if (asked.head === undefined || asked.early || asked.held) return;
+      asked.held = on.hold?.();
+      if (!asked.held) asked.early = { token: asked.head, asked: ask(asked.head) };
+    };
     const ask = (token: string | undefined): Asked => {
       const asked: Asked = { answer: Promise.resolve() };
       const under = asking;
       asked.answer = this.http.getJson(path, { ...query, limit: this.options.pageSize, continue: token }, (next) => {
-        // Once per page (a retried request tells again); the token is checked against the parsed page.
-        if (under.stopped || asked.early || asked.held) return;
-        asked.held = on.hold?.();
-        if (!asked.held) asked.early = { token: next, asked: ask(next) };
+        // The first head told (a retried request tells again); the token is checked against the parsed page.
+        if (under.stopped || asked.head !== undefined) return;
+        asked.head = next;
+        if (asked === awaited) askEarly(asked);
       });
       // Awaited on the next turn of the loop; until then a failure must not count as unhandled.
       asked.answer.catch(() => undefined);
@@ -243,7 +254,10 @@ export class Fetch {
       try {
         let current: Asked | undefined = ask(undefined);
         while (current) {
+          awaited = current;
+          askEarly(current);
           const page: unknown = await current.answer;
+          awaited = undefined;
           if (!isObj(page)) throw new ClusterError(`the API server answered ${path} with something that is not a list`);
           const meta: Raw = isObj(page.metadata) ? page.metadata : {};
           const token: string | undefined = typeof meta.continue === 'string' && meta.continue !== '' ? meta.continue : undefined;
