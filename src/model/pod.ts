@@ -15,8 +15,22 @@ export interface ContainerView {
   sidecar: boolean;
 }
 
-/** Every container status of a pod (init containers first), paired with its spec. */
-export function containers(pod: Pod): ContainerView[] {
+const viewsOf = new WeakMap<Pod, readonly ContainerView[]>();
+
+/**
+ * Every container status of a pod (init containers first), paired with its spec. Made once per
+ * pod: most rules ask, and pods are not changed once projected.
+ */
+export function containers(pod: Pod): readonly ContainerView[] {
+  let views = viewsOf.get(pod);
+  if (!views) {
+    views = pairContainers(pod);
+    viewsOf.set(pod, views);
+  }
+  return views;
+}
+
+function pairContainers(pod: Pod): ContainerView[] {
   const views: ContainerView[] = [];
   for (const status of pod.status?.initContainerStatuses ?? []) {
     const spec = pod.spec?.initContainers?.find((c) => c.name === status.name);
