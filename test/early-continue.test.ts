@@ -140,7 +140,7 @@ describe('Fetch.pages asks for the next page from the current one\'s first bytes
     expect(asked).toEqual(['first', 'p2']);
   });
 
-  it('asks for nothing early while the consumer holds the list (it is too far ahead)', async () => {
+  it('asks for nothing early for a consumer that holds lists back (the -A sweep): each page once the one before is read', async () => {
     const { http, asked, release } = scriptedHttp(pageSet());
     let wake!: () => void;
     let holding = true;
@@ -159,8 +159,10 @@ describe('Fetch.pages asks for the next page from the current one\'s first bytes
     holding = false;
     wake();
     await settle();
-    expect(asked).toEqual(['first', 'p2', 'p3']);
+    expect(asked).toEqual(['first', 'p2']);
     release('p2');
+    await settle();
+    expect(asked).toEqual(['first', 'p2', 'p3']);
     release('p3');
     await listed;
     expect(got).toEqual(['a', 'b', 'c']);

@@ -204,9 +204,11 @@ export class Fetch {
    * A list page by page, each page's projections handed to `on.page` as it arrives. The next page
    * is asked for as soon as this one's continue token is known: from its first bytes where the
    * answer has them there (the API server writes the list's metadata before its items), so that
-   * the server works on the next page while this one is still arriving and being projected
-   * (one page ahead of the reader at most); else once it is parsed. Unless `on.hold` says to wait (it returns what to wait for: the
-   * consumer is behind). An expired continue token (410) restarts the list once, after `on.restart`.
+   * the server works on the next page while this one is still arriving and being projected (one
+   * page ahead of the reader at most); else once it is parsed. With `on.hold` (a consumer that
+   * keeps lists abreast to keep memory low) the next page is asked for once this one is read, and
+   * only when `on.hold` does not say to wait (it returns what to wait for: the consumer is
+   * behind). An expired continue token (410) restarts the list once, after `on.restart`.
    */
   async pages<T>(
     resource: string,
@@ -216,24 +218,20 @@ export class Fetch {
     on: { page: (items: T[]) => void; restart: () => void; hold?: () => Promise<void> | undefined },
   ): Promise<void> {
     const path = PATHS[resource]!(namespace);
-    /**
-     * A page asked for: `head` is the continue token its first bytes told, `early` its successor
-     * asked for from it, or `held` why not.
-     */
+    /** A page asked for: `head` is the continue token its first bytes told, `early` its successor asked for from it. */
     interface Asked {
       answer: Promise<unknown>;
       head?: string;
       early?: { token: string; asked: Asked };
-      held?: Promise<void>;
     }
     /** Stopped when the pages asked for under it are no longer wanted (the list failed, or an early ask was wrong). */
     let asking = { stopped: false };
     /** The page being waited for: only its successor is asked for early, so a list runs at most one page ahead of its reader. */
     let awaited: Asked | undefined;
     const askEarly = (asked: Asked) => {
-      if (asked.head === undefined || asked.early || asked.held) return;
-      asked.held = on.hold?.();
-      if (!asked.held) asked.early = { token: asked.head, asked: ask(asked.head) };
+      // A list its consumer holds back (the -A sweep, whose point is to keep little) asks once each page is read.
+      if (on.hold || asked.head === undefined || asked.early) return;
+      asked.early = { token: asked.head, asked: ask(asked.head) };
     };
     const ask = (token: string | undefined): Asked => {
       const asked: Asked = { answer: Promise.resolve() };
@@ -272,7 +270,7 @@ export class Fetch {
           }
           if (token && current.early) next = current.early.asked;
           else if (token) {
-            held = current.held ?? on.hold?.();
+            held = on.hold?.();
             if (!held) next = ask(token);
           }
           if (!token && typeof meta.resourceVersion === 'string' && meta.resourceVersion) this.listVersions.set(resource, meta.resourceVersion);
