@@ -222,33 +222,34 @@ export class Fetch {
     interface Asked {
       answer: Promise<unknown>;
       head?: string;
-      early?: { token: string; asked: Asked };
+      early?: Asked;
     }
-    /** Stopped when the pages asked for under it are no longer wanted (the list failed, or an early ask was wrong). */
-    let asking = { stopped: false };
-    /** The page being waited for: only its successor is asked for early, so a list runs at most one page ahead of its reader. */
+    /**
+     * The page being waited for. Only its successor is asked for early: a list runs at most one
+     * page ahead of its reader, and a page asked for in vain (a wrong head, a failed list) is never
+     * waited for, so nothing is asked from it.
+     */
     let awaited: Asked | undefined;
     const askEarly = (asked: Asked) => {
-      // A list its consumer holds back (the -A sweep, whose point is to keep little) asks once each page is read.
-      if (on.hold || asked.head === undefined || asked.early) return;
-      asked.early = { token: asked.head, asked: ask(asked.head) };
+      if (asked.head !== undefined && !asked.early) asked.early = ask(asked.head);
     };
+    // A list its consumer holds back (the -A sweep, whose point is to keep little) asks once each page is read.
+    const early = !on.hold;
     const ask = (token: string | undefined): Asked => {
       const asked: Asked = { answer: Promise.resolve() };
-      const under = asking;
-      asked.answer = this.http.getJson(path, { ...query, limit: this.options.pageSize, continue: token }, (next) => {
+      const onContinue = (next: string) => {
         // The first head told (a retried request tells again); the token is checked against the parsed page.
-        if (under.stopped || asked.head !== undefined) return;
+        if (asked.head !== undefined) return;
         asked.head = next;
         if (asked === awaited) askEarly(asked);
-      });
+      };
+      asked.answer = this.http.getJson(path, { ...query, limit: this.options.pageSize, continue: token }, early ? onContinue : undefined);
       // Awaited on the next turn of the loop; until then a failure must not count as unhandled.
       asked.answer.catch(() => undefined);
       return asked;
     };
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0) on.restart();
-      asking = { stopped: false };
       try {
         let current: Asked | undefined = ask(undefined);
         while (current) {
@@ -262,13 +263,8 @@ export class Fetch {
           // The next page is asked for before this one is projected (if not already): the server works on it meanwhile.
           let next: Asked | undefined;
           let held: Promise<void> | undefined;
-          if (current.early && current.early.token !== token) {
-            // Asked for from a head that said otherwise than the page (not seen from a real server): not followed.
-            asking.stopped = true;
-            asking = { stopped: false };
-            current.early = undefined;
-          }
-          if (token && current.early) next = current.early.asked;
+          // Asked for from a head that said otherwise than the page (not seen from a real server): not followed.
+          if (token && current.early && current.head === token) next = current.early;
           else if (token) {
             held = on.hold?.();
             if (!held) next = ask(token);
@@ -296,7 +292,6 @@ export class Fetch {
         }
         return;
       } catch (error) {
-        asking.stopped = true;
         if (attempt === 0 && error instanceof ApiStatusError && error.status === 410) continue;
         throw error;
       }

@@ -99,17 +99,7 @@ export class KubeHttp {
             throw new ClusterError(`the TLS material of context "${this.kc.getCurrentContext()}" cannot be used: ${neutralize(firstLine(message))}`);
           }
         }
-        const agentOptions: https.AgentOptions = {
-          keepAlive: true,
-          maxSockets: 16,
-          ca: opts.ca,
-          cert: opts.cert,
-          key: opts.key,
-          pfx: opts.pfx,
-          passphrase: opts.passphrase,
-          servername: opts.servername,
-          secureContext,
-        };
+        const agentOptions: https.AgentOptions = { keepAlive: true, maxSockets: 16, servername: opts.servername, secureContext };
         if (opts.rejectUnauthorized !== undefined) agentOptions.rejectUnauthorized = opts.rejectUnauthorized;
         opts.agent = this.base.protocol === 'http:' ? new http.Agent({ keepAlive: true, maxSockets: 16 }) : new https.Agent(agentOptions);
       }
@@ -288,8 +278,9 @@ export class KubeHttp {
         },
         (res) => {
           const chunks: Buffer[] = [];
-          const status2xx = (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300;
-          let head = onContinue && status2xx ? '' : undefined;
+          const status = res.statusCode ?? 0;
+          const ok = status >= 200 && status < 300;
+          let head = onContinue && ok ? '' : undefined;
           res.on('data', (chunk: Buffer) => {
             chunks.push(chunk);
             if (head === undefined) return;
@@ -302,9 +293,8 @@ export class KubeHttp {
           res.on('error', (error) => reject(networkError(error, this.server)));
           res.on('end', () => {
             const body = Buffer.concat(chunks).toString('utf8');
-            const status = res.statusCode ?? 0;
             this.options.onRequest?.(`GET ${url.pathname}${url.search} -> ${status} (${Date.now() - started} ms)`);
-            if (status >= 200 && status < 300) return resolve(body);
+            if (ok) return resolve(body);
             reject(statusError(status, body, res.headers['retry-after'], this.server, this.kc.getCurrentContext()));
           });
         },
