@@ -371,14 +371,22 @@ export class ClusterWatch {
     const fetch = this.newFetch();
     const { namespace } = this.target;
     if (resource === 'pods') {
-      const raws = await fetch.list('pods', namespace, (raw) => raw);
+      // Page by page: a raw pod is kept only when it differs from the one known (to be re-read).
       const seen = new Set<string>();
-      for (const raw of raws) {
+      const differ = new Map<string, Raw>();
+      const compare = (raw: Raw): undefined => {
         const key = rawKey(raw);
         seen.add(key);
         const meta = isObj(raw.metadata) ? raw.metadata : {};
-        if (this.pods.get(key)?.metadata.resourceVersion !== meta.resourceVersion) this.pending.set(key, raw);
-      }
+        if (this.pods.get(key)?.metadata.resourceVersion !== meta.resourceVersion) differ.set(key, raw);
+        return undefined;
+      };
+      const restart = () => {
+        seen.clear();
+        differ.clear();
+      };
+      await fetch.pages('pods', namespace, compare, {}, { page: () => undefined, restart });
+      for (const [key, raw] of differ) this.pending.set(key, raw);
       for (const key of [...this.pods.keys(), ...this.pending.keys()]) if (!seen.has(key)) this.forget(key);
     } else {
       const events = await fetch.list('events', namespace, projectEvent);
