@@ -7,7 +7,7 @@ import type { AccessError, LogTail, NamespacePart, Scope, Snapshot, SweepBase } 
 import { emptyPart, emptySnapshot, partOfEvent } from '../model/snapshot.js';
 import type { Shared } from '../snapshot/project.js';
 import { projectEvent, projectNode, projectPod, projectWorkload } from '../snapshot/project.js';
-import { narrow, narrowToLabels, nearNames, podNotFound, selectPods } from '../snapshot/select.js';
+import { narrow, narrowToLabels, nearNames, ownerKey, podNotFound, selectPods } from '../snapshot/select.js';
 import type { LabelSelector } from '../snapshot/selector.js';
 import { matchesSelector } from '../snapshot/selector.js';
 import { ApiStatusError, KubeHttp } from './http.js';
@@ -52,6 +52,23 @@ function apps(resource: string, ns: string | null): string {
 function batch(resource: string, ns: string | null): string {
   return ns ? `/apis/batch/v1/namespaces/${ns}/${resource}` : `/apis/batch/v1/${resource}`;
 }
+
+/** The API path of a list kdiag reads (a namespace's, or every namespace's with null). */
+export function listPath(resource: 'pods' | 'events', namespace: string | null): string {
+  return PATHS[resource]!(namespace);
+}
+
+/** Add an access error to a list once: the same refusal met by several reads is one. */
+export function addRefusal(list: AccessError[], error: AccessError): void {
+  const same = (e: AccessError) => e.resource === error.resource && e.verb === error.verb && e.namespace === error.namespace && (e.name ?? null) === (error.name ?? null) && e.status === error.status;
+  if (!list.some(same)) list.push(error);
+}
+
+/** What makes an event the same one when read twice: its uid, else namespace/name. */
+export const eventKey = (event: KubeEvent): string => event.metadata.uid ?? `${event.metadata.namespace ?? ''}/${event.metadata.name ?? ''}`;
+
+/** Log tails in namespace/pod/container order. */
+export const byContainer = (a: LogTail, b: LogTail): number => `${a.namespace}/${a.pod}/${a.container}`.localeCompare(`${b.namespace}/${b.pod}/${b.container}`);
 
 /** An RBAC verb of a read. */
 export type ReadVerb = 'get' | 'list' | 'watch';
@@ -175,9 +192,7 @@ export class Fetch {
 
   /** Record an access error once: the same refusal met by several reads (events of a pod and of its owners) is one. */
   refused(accessError: AccessError): void {
-    const same = (e: AccessError) =>
-      e.resource === accessError.resource && e.verb === accessError.verb && e.namespace === accessError.namespace && (e.name ?? null) === (accessError.name ?? null) && e.status === accessError.status;
-    if (!this.snapshot.accessErrors.some(same)) this.snapshot.accessErrors.push(accessError);
+    addRefusal(this.snapshot.accessErrors, accessError);
   }
 
   /**
@@ -369,7 +384,7 @@ export class Fetch {
   }
 
   private addProjectedWorkload(workload: Workload): void {
-    const key = `${workload.kind}/${workload.metadata.namespace ?? ''}/${workload.metadata.name ?? ''}`;
+    const key = ownerKey(workload.kind, workload.metadata.namespace, workload.metadata.name);
     if (this.ownerKeys.has(key)) return;
     this.ownerKeys.add(key);
     this.snapshot.owners.push(workload);
@@ -409,7 +424,7 @@ export class Fetch {
    */
   async readLogs(pods: Pod[]): Promise<void> {
     for (const log of await this.logsOf(pods)) this.snapshot.logs.push(log);
-    this.snapshot.logs.sort((a, b) => `${a.namespace}/${a.pod}/${a.container}`.localeCompare(`${b.namespace}/${b.pod}/${b.container}`));
+    this.snapshot.logs.sort(byContainer);
   }
 
   /** How many log tails this run chose to read (at most maxLogs). */
@@ -516,10 +531,7 @@ export async function fetchNamespace(http: KubeHttp, namespace: string | null, c
   const podsThenTheirs = fetch.readPods(namespace, selector?.text).then((pods) => Promise.all([namespace === null ? fetch.readAllNodes() : fetch.readNodes(pods), fetch.readLogs(pods)]));
   await Promise.all([podsThenTheirs, fetch.readEvents(namespace), fetch.readWorkloads(namespace)]);
   const { snapshot } = fetch;
-  if (namespace && snapshot.pods.length === 0 && snapshot.events.length === 0 && snapshot.owners.length === 0 && snapshot.accessErrors.length === 0) {
-    // The API lists nothing for a namespace that does not exist: say so rather than "no problems".
-    await assertNamespaceExists(http, namespace);
-  }
+  await assertFoundNamespace(http, namespace, snapshot);
   return selector ? narrowToLabels(snapshot, (labels) => matchesSelector(selector, labels)) : snapshot;
 }
 
@@ -664,6 +676,16 @@ export async function sweepAllNamespaces(
   return counts;
 }
 
+/**
+ * The API lists nothing for a namespace that does not exist: when a read of one found nothing at
+ * all (nor was refused), NotFoundError if it does not exist, rather than "no problems".
+ */
+export async function assertFoundNamespace(http: KubeHttp, namespace: string | null, snapshot: Snapshot): Promise<void> {
+  if (namespace && snapshot.pods.length === 0 && snapshot.events.length === 0 && snapshot.owners.length === 0 && snapshot.accessErrors.length === 0) {
+    await assertNamespaceExists(http, namespace);
+  }
+}
+
 /** NotFoundError (with near names, when namespaces may be listed) for a namespace that does not exist. */
 export async function assertNamespaceExists(http: KubeHttp, namespace: string): Promise<void> {
   try {
@@ -733,7 +755,7 @@ export async function fetchPod(http: KubeHttp, namespace: string, name: string, 
 function dedupeEvents(snapshot: Snapshot): Snapshot {
   const seen = new Set<string>();
   snapshot.events = snapshot.events.filter((event) => {
-    const key = event.metadata.uid ?? `${event.metadata.namespace}/${event.metadata.name}`;
+    const key = eventKey(event);
     if (seen.has(key)) return false;
     seen.add(key);
     return true;

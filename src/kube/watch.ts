@@ -6,9 +6,9 @@ import type { AccessError, LogTail, Scope, Snapshot } from '../model/snapshot.js
 import { emptySnapshot } from '../model/snapshot.js';
 import { firstLine, neutralize } from '../model/text.js';
 import { projectEvent } from '../snapshot/project.js';
-import { narrow, podNotFound, selectPods } from '../snapshot/select.js';
+import { narrow, ownerKey, podNotFound, selectPods } from '../snapshot/select.js';
 import type { FetchOptions } from './fetch.js';
-import { assertNamespaceExists, declaredReadsOnly, Fetch, readOwnerChains } from './fetch.js';
+import { addRefusal, assertFoundNamespace, byContainer, declaredReadsOnly, eventKey, Fetch, listPath, readOwnerChains } from './fetch.js';
 import type { JsonStream, KubeHttp } from './http.js';
 import { ApiStatusError, UnauthorizedError } from './http.js';
 
@@ -56,8 +56,6 @@ const rawKey = (raw: Raw) => {
   const meta = isObj(raw.metadata) ? raw.metadata : {};
   return `${typeof meta.namespace === 'string' ? meta.namespace : ''}/${typeof meta.name === 'string' ? meta.name : ''}`;
 };
-const ownerKey = (kind: string, namespace: string | undefined, name: string | undefined) => `${kind}/${namespace ?? ''}/${name ?? ''}`;
-const eventKey = (event: KubeEvent) => event.metadata.uid ?? `${event.metadata.namespace ?? ''}/${event.metadata.name ?? ''}`;
 
 /** What decides whether a pod's log tails are read again: its containers' restarts and terminations. */
 function restartMark(pod: Pod): string {
@@ -131,9 +129,7 @@ export class ClusterWatch {
     const snapshot = fetch.snapshot;
     const podsRefused = snapshot.accessErrors.find((e) => e.resource === 'pods');
     if (podsRefused) throw this.cannotWatch(podsRefused.status, podsRefused.message);
-    if (namespace && snapshot.pods.length === 0 && snapshot.events.length === 0 && snapshot.owners.length === 0 && snapshot.accessErrors.length === 0) {
-      await assertNamespaceExists(this.http, namespace);
-    }
+    await assertFoundNamespace(this.http, namespace, snapshot);
     for (const pod of snapshot.pods) this.pods.set(podKey(pod), pod);
     for (const event of snapshot.events) this.events.set(eventKey(event), event);
     for (const owner of snapshot.owners) this.owners.set(ownerKey(owner.kind, owner.metadata.namespace, owner.metadata.name), owner);
@@ -189,8 +185,7 @@ export class ClusterWatch {
   }
 
   private refused(error: AccessError): void {
-    const same = (e: AccessError) => e.resource === error.resource && e.verb === error.verb && e.namespace === error.namespace && (e.name ?? null) === (error.name ?? null) && e.status === error.status;
-    if (!this.accessErrors.some(same)) this.accessErrors.push(error);
+    addRefusal(this.accessErrors, error);
   }
 
   private addLog(log: LogTail): void {
@@ -213,7 +208,7 @@ export class ClusterWatch {
       owners: [...this.owners.values()],
       logs: pods
         .flatMap((pod) => this.logs.get(podKey(pod)) ?? [])
-        .sort((a, b) => `${a.namespace}/${a.pod}/${a.container}`.localeCompare(`${b.namespace}/${b.pod}/${b.container}`)),
+        .sort(byContainer),
       accessErrors: [...this.accessErrors],
     };
     const { namespace, name } = this.target;
@@ -241,8 +236,7 @@ export class ClusterWatch {
   // Watching
 
   private path(resource: 'pods' | 'events'): string {
-    const { namespace } = this.target;
-    return namespace ? `/api/v1/namespaces/${namespace}/${resource}` : `/api/v1/${resource}`;
+    return listPath(resource, this.target.namespace);
   }
 
   private sleep(ms: number): Promise<void> {

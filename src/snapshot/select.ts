@@ -148,7 +148,8 @@ export function narrowNamespace(snapshot: Snapshot, namespace: string | null): S
   };
 }
 
-const ownerKey = (kind: string, namespace: string | null | undefined, name: string | null | undefined) => `${kind}/${namespace ?? ''}/${name ?? ''}`;
+/** A workload's key: kind/namespace/name. */
+export const ownerKey = (kind: string, namespace: string | null | undefined, name: string | null | undefined) => `${kind}/${namespace ?? ''}/${name ?? ''}`;
 
 /** Namespace of an event's object (its own, else the event's). */
 const eventNamespace = (event: Snapshot['events'][number]) => event.involvedObject.namespace ?? event.metadata.namespace;
