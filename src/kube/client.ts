@@ -87,7 +87,7 @@ function deferredModule(specifier: string, fromFile: string, names: string[]): s
 }
 
 /** The names an import clause binds from its module (`{ a, b as c }`, `* as ns` with the ns.x used in `rest`, the module without this import); undefined for anything else. */
-function importedNames(clause: string, rest: string): string[] | undefined {
+function importedNames(clause: string, rest: () => string): string[] | undefined {
   const named = /^\{([^}]*)\}$/.exec(clause.trim());
   if (named) {
     const names = named[1]!.split(',').map((part) => part.trim().split(/\s+as\s+/)[0]!.trim()).filter(Boolean);
@@ -98,7 +98,7 @@ function importedNames(clause: string, rest: string): string[] | undefined {
     const ns = star[1]!;
     // Only member uses (ns.name) can be stood in for: the namespace itself must not be passed around.
     // (Comments and string literals, where the word may appear too, are left out of the search.)
-    const code = rest.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*|'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|`(?:\\.|[^`\\])*`/g, ' ');
+    const code = rest().replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*|'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|`(?:\\.|[^`\\])*`/g, ' ');
     const uses = [...code.matchAll(new RegExp(`(?<![\\w$.])${ns.replace(/\$/g, '\\$')}(?![\\w$])(\\.?)([A-Za-z_$][\\w$]*)?`, 'g'))];
     if (uses.some((m) => m[1] !== '.' || !m[2])) return undefined;
     return [...new Set(uses.map((m) => m[2]!))];
@@ -107,15 +107,14 @@ function importedNames(clause: string, rest: string): string[] | undefined {
 }
 
 /** A client-node file's source with its imports resolved to absolute URLs, some deferred; undefined if that fails. */
-function rewrittenSource(file: string, depth = 0): string | undefined {
-  const source = readFileSync(file, 'utf8');
+function rewrittenSource(file: string, depth = 0, source = readFileSync(file, 'utf8')): string | undefined {
   const deferred = DEFERRED[path.basename(file)] ?? [];
   let failed = false;
   const rewritten = source.replace(IMPORT, (statement, head: string, clause: string, _quote: string, specifier: string) => {
     if (specifier.startsWith('node:') || failed) return statement;
     try {
       if (deferred.includes(specifier)) {
-        const names = importedNames(clause, source.replace(statement, ''));
+        const names = importedNames(clause, () => source.replace(statement, ''));
         if (!names) throw new Error(`cannot defer ${specifier}`);
         return `${head}${JSON.stringify(dataUrl(deferredModule(specifier, file, names)))};`;
       }
@@ -146,8 +145,9 @@ function rewrittenConfigSource(): string | undefined {
   try {
     const file = require.resolve('@kubernetes/client-node/dist/config.js');
     // Without the generated client deferred, the rewrite would save nothing worth its risk.
-    if (!/^import\s[^;]*\sfrom\s*['"]\.\/gen\/index\.js['"]/m.test(readFileSync(file, 'utf8'))) return undefined;
-    return rewrittenSource(file);
+    const source = readFileSync(file, 'utf8');
+    if (!/^import\s[^;]*\sfrom\s*['"]\.\/gen\/index\.js['"]/m.test(source)) return undefined;
+    return rewrittenSource(file, 0, source);
   } catch {
     return undefined;
   }
