@@ -32,3 +32,12 @@ export interface GlobalArgs {
   outputFile?: string;
   force?: boolean;
 }
+
+/** The report formats of `pod` and `namespace`, the first being the default. */
+export const DIAGNOSE_OUTPUTS = ['text', 'json', 'markdown', 'junit'] as const;
+
+/** The thresholds of --fail-on. */
+export const FAIL_ON = ['critical', 'warning', 'info', 'never'] as const;
+
+/** The defaults of the options `pod` and `namespace` share (the parser's and the plain forms'). */
+export const DIAGNOSE_DEFAULTS = { requestTimeout: '30s', logs: true, tail: 20, failOn: 'critical', verbose: false, debug: false } as const;

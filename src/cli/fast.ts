@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { EXIT } from '../model/errors.js';
 import type { GlobalArgs } from './args.js';
+import { DIAGNOSE_DEFAULTS, DIAGNOSE_OUTPUTS, FAIL_ON } from './args.js';
 
 /**
  * Commands answered without loading the argument parser (yargs and its text layout take about
@@ -65,9 +66,9 @@ const PLAIN_FLAGS: Record<string, { key: 'namespace' | 'context' | 'kubeconfig' 
   '--namespace': { key: 'namespace' },
   '--context': { key: 'context' },
   '--kubeconfig': { key: 'kubeconfig' },
-  '-o': { key: 'output', values: ['text', 'json', 'markdown', 'junit'] },
-  '--output': { key: 'output', values: ['text', 'json', 'markdown', 'junit'] },
-  '--fail-on': { key: 'failOn', values: ['critical', 'warning', 'info', 'never'] },
+  '-o': { key: 'output', values: DIAGNOSE_OUTPUTS },
+  '--output': { key: 'output', values: DIAGNOSE_OUTPUTS },
+  '--fail-on': { key: 'failOn', values: FAIL_ON },
   '-A': { key: 'allNamespaces', flag: true },
   '--all-namespaces': { key: 'allNamespaces', flag: true },
   '--debug': { key: 'debug', flag: true },
@@ -87,7 +88,7 @@ export function plainDiagnose(argv: string[]): GlobalArgs | undefined {
   const command = argv[0];
   const mode = command === 'pod' ? 'pod' : command === 'namespace' || command === 'ns' ? 'namespace' : undefined;
   if (!mode) return undefined;
-  const args: GlobalArgs = { mode, output: 'text', debug: false, failOn: 'critical', requestTimeout: '30s', logs: true, tail: 20, verbose: false };
+  const args: GlobalArgs = { mode, output: DIAGNOSE_OUTPUTS[0], ...DIAGNOSE_DEFAULTS };
   if (mode === 'namespace') args.allNamespaces = false;
   const seen = new Set<string>();
   let positional: string | undefined;

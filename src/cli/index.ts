@@ -3,6 +3,7 @@ import { EXIT, KdiagError, UsageError } from '../model/errors.js';
 import { neutralize } from '../model/text.js';
 import { VERSION } from '../model/version.js';
 import type { GlobalArgs } from './args.js';
+import { DIAGNOSE_DEFAULTS, DIAGNOSE_OUTPUTS, FAIL_ON } from './args.js';
 import { answerWithoutParser, helpWidth } from './fast.js';
 
 /**
@@ -33,16 +34,16 @@ function clusterOptions<T>(y: Argv<T>) {
     .option('namespace', { alias: 'n', type: 'string', describe: 'Namespace (default: the kubeconfig context\'s namespace)' })
     .option('context', { type: 'string', describe: 'kubeconfig context to use' })
     .option('kubeconfig', { type: 'string', describe: 'Path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)' })
-    .option('request-timeout', { type: 'string', default: '30s', describe: 'Bound on each API request (e.g. 10s, 1m; 0 = none)' })
-    .option('logs', { type: 'boolean', default: true, describe: 'Read the previous log tail of crashed containers (--no-logs to skip)' })
-    .option('tail', { type: 'number', default: 20, describe: 'Log lines to read per crashed container' });
+    .option('request-timeout', { type: 'string', default: DIAGNOSE_DEFAULTS.requestTimeout, describe: 'Bound on each API request (e.g. 10s, 1m; 0 = none)' })
+    .option('logs', { type: 'boolean', default: DIAGNOSE_DEFAULTS.logs, describe: 'Read the previous log tail of crashed containers (--no-logs to skip)' })
+    .option('tail', { type: 'number', default: DIAGNOSE_DEFAULTS.tail, describe: 'Log lines to read per crashed container' });
 }
 
 function diagnoseOptions<T>(y: Argv<T>) {
-  return outputOption(clusterOptions(y), ['text', 'json', 'markdown', 'junit'] as const)
+  return outputOption(clusterOptions(y), DIAGNOSE_OUTPUTS)
     .option('snapshot', { type: 'string', describe: 'Replay a recorded snapshot or kubectl -o json|yaml output instead of reading a cluster ("-" = stdin)' })
-    .option('fail-on', { choices: ['critical', 'warning', 'info', 'never'] as const, default: 'critical' as const, describe: 'Exit 1 when a diagnosis is at or above this severity' })
-    .option('verbose', { type: 'boolean', default: false, describe: 'List every affected pod' })
+    .option('fail-on', { choices: FAIL_ON, default: DIAGNOSE_DEFAULTS.failOn, describe: 'Exit 1 when a diagnosis is at or above this severity' })
+    .option('verbose', { type: 'boolean', default: DIAGNOSE_DEFAULTS.verbose, describe: 'List every affected pod' })
     .option('config', { type: 'string', describe: 'Config file: disabled rules, severities, thresholds, exclusions (default: $XDG_CONFIG_HOME/kdiag/config.yaml or ~/.config/kdiag/config.yaml, when it exists)' })
     .option('disable', { type: 'string', describe: 'Rule ids not to run, comma-separated or repeated; added to the config file\'s list' })
     .option('watch', { alias: 'w', type: 'boolean', describe: 'Keep watching (list + watch, read-only) and print what changes, until nothing is at or above --fail-on (exit 0) or --timeout (exit 1)' })
@@ -142,7 +143,7 @@ export async function main(argv: string[], scriptName = 'kdiag', { withoutParser
     .parserConfiguration({ 'duplicate-arguments-array': false })
     .usage('kdiag: a doctor for Kubernetes workloads.\n\nUsage: $0 <command> [options]')
     .option('color', { type: 'boolean', describe: 'Colour the text report (default: on a TTY, unless NO_COLOR is set; --no-color to disable)' })
-    .option('debug', { type: 'boolean', default: false, describe: 'Print requests, timings and error details on stderr' })
+    .option('debug', { type: 'boolean', default: DIAGNOSE_DEFAULTS.debug, describe: 'Print requests, timings and error details on stderr' })
     .command(
       'pod <name>',
       'Diagnose one pod, or every pod of the workload (Deployment, StatefulSet, DaemonSet, Job) of that name',
