@@ -103,7 +103,7 @@ interface PullContext {
 /** Fix the reference: check what exists, then point the workload at a tag that does. */
 function fixTagSteps(c: PullContext): RemediationStep[] {
   const ns = c.pod.metadata.namespace ?? 'default';
-  const base = c.image.replace(/@.*$/, '').replace(/:[^:/]*$/, '');
+  const base = splitImage(c.image).path;
   return [
     { description: `Check from a machine with access to ${c.ref.registry} whether this reference exists (and list the tags it has)`, command: `docker manifest inspect ${shellQuote(c.image)}` },
     {

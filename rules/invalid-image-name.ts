@@ -5,6 +5,7 @@ import { eventsWithReason, isAboutContainer, kubectl, nsFlag, podRef } from '../
 import { waitingContainers } from '../src/model/terminations.js';
 import { containerLabel, repeatEvidence } from '../src/model/container-start.js';
 import { MAX_TEXT, firstLine, shellQuote } from '../src/model/text.js';
+import type { ImageParts } from '../src/model/image.js';
 import { splitImage } from '../src/model/image.js';
 
 /** What is wrong with the image reference. */
@@ -23,10 +24,9 @@ const TAG = /^[\w][\w.-]{0,127}$/;
 const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 const DOMAIN = /^(?:localhost|[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+|\[[0-9a-fA-F:]+\])(?::\d+)?$|^[a-zA-Z0-9-]+:\d+$/;
 
-/** Split and check a reference the way the kubelet does, and say what breaks it. */
-function judge(image: string): Verdict {
+/** Check a reference (split by `splitImage`) the way the kubelet does, and say what breaks it. */
+function judge(image: string, { digest, tag, parts }: ImageParts): Verdict {
   if (/\s/.test(image)) return { cause: 'whitespace', why: 'it contains whitespace', fixed: image.replace(/\s+/g, '') };
-  const { digest, tag, parts } = splitImage(image);
   const first = parts[0] ?? '';
   const domain = parts.length > 1 && DOMAIN.test(first) && (first.includes('.') || first.includes(':') || first === 'localhost' || /[A-Z]/.test(first)) ? first : undefined;
   const repoParts = domain ? parts.slice(1) : parts;
@@ -86,7 +86,8 @@ const rule: Rule = {
     for (const { pod, view, waiting } of waitingContainers(context, 'InvalidImageName')) {
       const name = view.status.name;
       const image = view.spec?.image ?? view.status.image ?? '';
-      const verdict = judge(image);
+      const split = splitImage(image);
+      const verdict = judge(image, split);
       // The parser's own words settle the case when the spec was not in the snapshot.
       const cause: NameCause = verdict.cause === 'other' && /must be lowercase/i.test(waiting.message ?? '') ? 'uppercase' : verdict.cause;
       const events = eventsWithReason(index, pod, 'InspectFailed').filter((e) => isAboutContainer(e, name));
@@ -98,7 +99,7 @@ const rule: Rule = {
       if (view.init) evidence.push('init container: the pod cannot start until it runs');
 
       const fixed = verdict.fixed && verdict.fixed !== image ? verdict.fixed : undefined;
-      const base = image.replace(/@.*$/, '').replace(/:[^:/]*$/, '');
+      const base = split.path;
       const remediation: RemediationStep[] = [];
       if (fixed) remediation.push(setImageStep(pod, index, name, fixed));
       else if (cause === 'bad-digest') remediation.push(setImageStep(pod, index, name, `${base}@sha256:<digest>`));
