@@ -1,5 +1,5 @@
 import type { KubeEvent, Workload } from '../src/model/k8s.js';
-import type { Finding, RemediationStep, Rule } from '../src/model/finding.js';
+import type { Finding, RemediationStep, Rule, RuleContext } from '../src/model/finding.js';
 import type { SnapshotIndex } from '../src/model/snapshot-index.js';
 import type { AccessError } from '../src/model/snapshot.js';
 import { eventEvidence, hasAllPods, msSince, templateTarget } from '../src/model/pod.js';
@@ -234,6 +234,32 @@ function eventVerdict(
   }
 }
 
+/** A FailedCreate event refused at admission, about a workload that still lacks pods. */
+interface RefusedCreate {
+  event: KubeEvent;
+  kind: string;
+  namespace: string;
+  name: string;
+  cause: ForbiddenCause;
+  /** The workload the event is about, when the snapshot holds it. */
+  workload: Workload | undefined;
+}
+
+/** The FailedCreate events match reports on (what retain keeps of a namespace, with their workloads). */
+function refusedCreates({ snapshot, index }: Pick<RuleContext, 'snapshot' | 'index'>): RefusedCreate[] {
+  const refused: RefusedCreate[] = [];
+  for (const event of snapshot.events) {
+    if (event.reason !== 'FailedCreate') continue;
+    const cause = admissionCause(event.message ?? '');
+    const { kind, name } = event.involvedObject;
+    const namespace = event.involvedObject.namespace ?? event.metadata.namespace;
+    if (!cause || !kind || !name || !namespace) continue;
+    if (hasAllPods(index, kind, namespace, name)) continue;
+    refused.push({ event, kind, namespace, name, cause, workload: index.workload(kind, namespace, name) });
+  }
+  return refused;
+}
+
 /**
  * Requests refused by the API server: kdiag's own reads (access errors, 403 Forbidden and other
  * failures), and pods a workload controller could not create because admission refused them
@@ -253,35 +279,21 @@ const rule: Rule = {
     { description: 'Quota: see the quota\'s use and limits, lower requests or raise it', command: 'kubectl describe resourcequota -n NAMESPACE' },
     { description: 'PodSecurity: set the securityContext the namespace\'s level requires in the pod template' },
   ],
-  // Refused reads are the whole sweep's; FailedCreate events are kept with the events and the
+  // Refused reads are the whole sweep's; the FailedCreate events match reads are kept with the
   // workload they are about.
   scope: 'cluster',
-  retain: ({ snapshot, index }) => {
-    const events: KubeEvent[] = [];
-    const owners: Workload[] = [];
-    for (const event of snapshot.events) {
-      if (event.reason !== 'FailedCreate' || !admissionCause(event.message ?? '')) continue;
-      const { kind, name } = event.involvedObject;
-      const namespace = event.involvedObject.namespace ?? event.metadata.namespace;
-      if (!kind || !name || !namespace) continue;
-      events.push(event, ...index.eventsFor(kind, namespace, name));
-      const workload = index.workload(kind, namespace, name);
-      if (workload) owners.push(workload);
-    }
-    return { events, owners };
+  retain: (context) => {
+    const refused = refusedCreates(context);
+    const owners = new Set<Workload>();
+    for (const { workload } of refused) if (workload) owners.add(workload);
+    return { events: refused.map(({ event }) => event), owners };
   },
   match: ({ snapshot, index, now }) => {
     const findings: Finding[] = groupAccessErrors(snapshot.accessErrors).map(accessFinding);
 
     // FailedCreate events, grouped per workload and cause; the newest message speaks for its group.
     const groups = new Map<string, { kind: string; namespace: string; name: string; cause: ForbiddenCause; events: KubeEvent[] }>();
-    for (const event of snapshot.events) {
-      if (event.reason !== 'FailedCreate') continue;
-      const cause = admissionCause(event.message ?? '');
-      const { kind, name } = event.involvedObject;
-      const namespace = event.involvedObject.namespace ?? event.metadata.namespace;
-      if (!cause || !kind || !name || !namespace) continue;
-      if (hasAllPods(index, kind, namespace, name)) continue;
+    for (const { event, kind, namespace, name, cause } of refusedCreates({ snapshot, index })) {
       const key = `${kind}/${namespace}/${name}/${cause}`;
       const group = groups.get(key);
       if (group) group.events.push(event);
