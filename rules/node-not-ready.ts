@@ -12,6 +12,12 @@ type NodeCause = 'unreachable' | 'network-plugin' | 'container-runtime' | 'kubel
 /** A node younger than this that is not Ready yet is still joining (its network plugin starts after it registers). */
 const JOINING_MS = 2 * 60 * 1000;
 
+/** The node's Ready condition when it says the node is not ready (status False or Unknown). */
+function notReady(node: Node): Condition | undefined {
+  const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
+  return ready && (ready.status === 'False' || ready.status === 'Unknown') ? ready : undefined;
+}
+
 function cause(ready: Condition): NodeCause {
   if (ready.status === 'Unknown') return 'unreachable';
   const text = `${ready.reason ?? ''} ${ready.message ?? ''}`;
@@ -67,18 +73,15 @@ const rule: Rule = {
   scope: 'cluster',
   // Every pod on a NotReady node, whatever its namespace, and the nodes' events.
   retain: (context) => ({
-    pods: podsOnNodes(context, (node) => {
-      const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
-      return !!ready && (ready.status === 'False' || ready.status === 'Unknown');
-    }),
+    pods: podsOnNodes(context, context.snapshot.nodes.filter((node) => notReady(node)).map((node) => node.metadata.name)),
     events: eventsAboutNodes(context),
   }),
   match: ({ snapshot, index, now }) => {
     const findings: Finding[] = [];
     for (const node of snapshot.nodes) {
       const name = node.metadata.name;
-      const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
-      if (!name || !ready || (ready.status !== 'False' && ready.status !== 'Unknown')) continue;
+      const ready = notReady(node);
+      if (!name || !ready) continue;
       const why = cause(ready);
       const pods = index.podsOnNode(name);
       const heartbeat = msSince(ready.lastHeartbeatTime, now);

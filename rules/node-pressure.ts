@@ -37,9 +37,14 @@ function blamed(message: string | undefined): { container: string; using: string
   return m ? { container: m[1]!, using: m[2]!, request: m[3]! } : undefined;
 }
 
-/** Eviction events the kubelet of this node filed (their pods may be gone from the snapshot already). */
-function evictionEvents(index: SnapshotIndex, node: string): KubeEvent[] {
-  return index.snapshot.events.filter((e) => e.reason === 'Evicted' && e.involvedObject.kind === 'Pod' && e.source?.host === node);
+/** Eviction events the kubelets of these nodes filed (their pods may be gone from the snapshot already). */
+function evictionEvents(index: SnapshotIndex, nodes: ReadonlySet<string>): KubeEvent[] {
+  return index.snapshot.events.filter((e) => e.reason === 'Evicted' && e.involvedObject.kind === 'Pod' && e.source?.host !== undefined && nodes.has(e.source.host));
+}
+
+/** Whether the node reports one of the conditions this rule is about. */
+function pressed(node: Node): boolean {
+  return KINDS.some((kind) => node.status?.conditions?.some((c) => c.type === kind.condition && c.status === 'True'));
 }
 
 function conditionEvidence(c: Condition, now: number): string[] {
@@ -92,10 +97,10 @@ const rule: Rule = {
   scope: 'cluster',
   // Every pod on a node under pressure, the nodes' events, and the Evicted events their kubelets filed.
   retain: (context) => {
-    const pressed = (node: Node) => KINDS.some((kind) => node.status?.conditions?.some((c) => c.type === kind.condition && c.status === 'True'));
-    const hosts = new Set(context.snapshot.nodes.filter(pressed).map((node) => node.metadata.name));
-    const evictions = context.snapshot.events.filter((e) => e.reason === 'Evicted' && e.involvedObject.kind === 'Pod' && hosts.has(e.source?.host));
-    return { pods: podsOnNodes(context, pressed), events: [...eventsAboutNodes(context), ...evictions] };
+    const hosts = new Set<string>();
+    for (const node of context.snapshot.nodes) if (node.metadata.name && pressed(node)) hosts.add(node.metadata.name);
+    if (hosts.size === 0) return { events: eventsAboutNodes(context) };
+    return { pods: podsOnNodes(context, hosts), events: [...eventsAboutNodes(context), ...evictionEvents(context.index, hosts)] };
   },
   match: ({ snapshot, index, now }) => {
     const findings: Finding[] = [];
@@ -108,7 +113,7 @@ const rule: Rule = {
         const pods = index.podsOnNode(name).filter((pod) => pod.status?.phase !== 'Succeeded');
         const evicted = kind.cause === 'network' ? [] : pods.filter((pod) => isEvicted(pod) && kind.resource.test(pod.status?.message ?? ''));
         const evictedNames = new Set(evicted.map((pod) => `${pod.metadata.namespace}/${pod.metadata.name}`));
-        const otherEvictions = kind.cause === 'network' ? [] : evictionEvents(index, name).filter((e) => kind.resource.test(e.message ?? '') && !evictedNames.has(`${e.involvedObject.namespace ?? e.metadata.namespace}/${e.involvedObject.name}`));
+        const otherEvictions = kind.cause === 'network' ? [] : evictionEvents(index, new Set([name])).filter((e) => kind.resource.test(e.message ?? '') && !evictedNames.has(`${e.involvedObject.namespace ?? e.metadata.namespace}/${e.involvedObject.name}`));
         const since = msSince(condition.lastTransitionTime, now);
 
         const evidence = conditionEvidence(condition, now);

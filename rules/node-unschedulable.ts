@@ -43,7 +43,10 @@ const rule: Rule = {
   ],
   scope: 'cluster',
   // Every pod on a cordoned node, whatever its namespace, and the nodes' events.
-  retain: (context) => ({ pods: podsOnNodes(context, (node) => node.spec?.unschedulable === true), events: eventsAboutNodes(context) }),
+  retain: (context) => ({
+    pods: podsOnNodes(context, context.snapshot.nodes.filter((node) => node.spec?.unschedulable === true).map((node) => node.metadata.name)),
+    events: eventsAboutNodes(context),
+  }),
   match: ({ snapshot, index, now }) => {
     const findings: Finding[] = [];
     for (const node of snapshot.nodes) {
