@@ -30,7 +30,7 @@ export class SnapshotIndex {
   private readonly eventsByName = new Map<string, KubeEvent[]>();
   /** eventsByName's lists sorted oldest first, each sorted once, on first use. */
   private readonly sortedByName = new Map<string, KubeEvent[]>();
-  private readonly podEventsCache = new WeakMap<Pod, KubeEvent[]>();
+  private readonly podEventsCache = new WeakMap<Pod, readonly KubeEvent[]>();
   private readonly nodesByName = new Map<string, Node>();
   private readonly podsByNode = new Map<string, Pod[]>();
   private readonly ownersByName = new Map<string, Workload>();
@@ -63,26 +63,26 @@ export class SnapshotIndex {
   /**
    * Events about an object, oldest first. Matched by uid when both sides have one (a recreated pod
    * with the same name must not inherit its predecessor's events), by kind/namespace/name otherwise.
+   * The list may be the index's own: a caller that sorts or cuts it copies it first.
    */
-  eventsFor(kind: string, namespace: string | null | undefined, name: string | undefined, uid?: string): KubeEvent[] {
+  eventsFor(kind: string, namespace: string | null | undefined, name: string | undefined, uid?: string): readonly KubeEvent[] {
     const k = key(kind, namespace, name);
     let sorted = this.sortedByName.get(k);
     if (!sorted) {
       sorted = byTime(this.eventsByName.get(k) ?? []);
       this.sortedByName.set(k, sorted);
     }
-    // A fresh array each time: callers may sort or cut it.
-    return uid ? sorted.filter((event) => !event.involvedObject.uid || event.involvedObject.uid === uid) : sorted.slice();
+    return uid ? sorted.filter((event) => !event.involvedObject.uid || event.involvedObject.uid === uid) : sorted;
   }
 
-  /** Events about a pod (rules ask for them again and again: found once per pod). */
-  podEvents(pod: Pod): KubeEvent[] {
+  /** Events about a pod, oldest first (rules ask for them again and again: found once per pod, and shared). */
+  podEvents(pod: Pod): readonly KubeEvent[] {
     let events = this.podEventsCache.get(pod);
     if (!events) {
       events = this.eventsFor('Pod', pod.metadata.namespace, pod.metadata.name, pod.metadata.uid);
       this.podEventsCache.set(pod, events);
     }
-    return events.slice();
+    return events;
   }
 
   node(name: string | undefined): Node | undefined {
