@@ -1,6 +1,5 @@
 import type { Finding, ObjectRef, Retained, Rule, RuleContext, Severity } from '../model/finding.js';
 import type { KubeEvent, Pod, Workload } from '../model/k8s.js';
-export type { NamespacePart, SweepBase } from '../model/snapshot.js';
 import { severityWeight } from '../model/finding.js';
 import type { Diagnosis, Report } from '../model/report.js';
 import type { Settings, SettingsInput } from '../model/settings.js';
@@ -214,11 +213,18 @@ export class Engine {
       } else free.push(t);
     }
     const now: Tagged[] = [];
-    for (const t of foldSymptoms(free)) {
-      t.severity = this.settings.severity[t.rule.id] ?? t.severity;
-      (heldGroups.has(groupKey(t)) ? this.settled : now).push(t);
-    }
+    for (const t of this.fold(free)) (heldGroups.has(groupKey(t)) ? this.settled : now).push(t);
     for (const diagnosis of group(now)) this.diagnoses.push(diagnosis);
+  }
+
+  /**
+   * Fold symptoms into their causes. A symptom folds with its overridden severity; after folding, a
+   * cause's override is the last word, also over the severity it took from a symptom.
+   */
+  private fold(tagged: Tagged[]): Tagged[] {
+    const kept = foldSymptoms(tagged);
+    for (const t of kept) t.severity = this.settings.severity[t.rule.id] ?? t.severity;
+    return kept;
   }
 
   /**
@@ -235,10 +241,7 @@ export class Engine {
     if (this.cluster.length > 0) this.run(this.cluster, this.clusterContext(), this.tagged);
     // Rule by rule, as if each rule had run once over everything (a stable sort keeps each rule's order).
     const tagged = this.tagged.sort((a, b) => a.order - b.order);
-    const kept = foldSymptoms(tagged);
-    // A symptom folds with its overridden severity; after folding, a cause's override is the last
-    // word, also over the severity it took from a symptom.
-    for (const t of kept) t.severity = this.settings.severity[t.rule.id] ?? t.severity;
+    const kept = this.fold(tagged);
     const diagnoses = [...this.diagnoses, ...group([...this.settled, ...kept])].sort(compareDiagnoses);
     const summary = { critical: 0, warning: 0, info: 0, pods: this.pods };
     for (const diagnosis of diagnoses) summary[diagnosis.severity]++;
