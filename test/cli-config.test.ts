@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import type { Report } from '../src/model/report.js';
 import { globMatcher } from '../src/model/settings.js';
 import { withoutExcluded } from '../src/snapshot/select.js';
-import { ROOT, fixturePath, loadFixture } from './support/fixtures.js';
+import { ROOT, fixturePath, loadFixture, readmeConfigExample } from './support/fixtures.js';
 
 /*
  * The built binary with a config file (--config, or the default one under $XDG_CONFIG_HOME or
@@ -112,20 +112,20 @@ describe('--disable', () => {
 });
 
 describe('--config', () => {
-  it('the documented example file', async () => {
-    const config = write(
-      'example.yaml',
-      `disable: [exit-code-143, node-unschedulable]
-severity: { frequent-restarts: info }
-thresholds: { restartCount: 10 }
-exclude:
-  namespaces: [kube-system]
-  pods: ["canary-*"]
-`,
-    );
-    const run = await kdiag(['namespace', '--snapshot', DEMO, '--config', config, '-o', 'json']);
+  it('the example file README.md documents: its pod exclusion leaves a canary pod out of the sweep', async () => {
+    // The demo with its exit-1 pod (and the events about it) renamed to a canary-* name.
+    const from = 'worker-nkn4ln7kgw-fn5r5';
+    const to = 'canary-worker-nkn4ln7kgw-fn5r5';
+    const demo = write('canary-demo.json', readFileSync(DEMO, 'utf8').split(`"${from}"`).join(`"${to}"`));
+    const config = write('example.yaml', readmeConfigExample());
+    const without = report(await kdiag(['namespace', '--snapshot', demo, '-o', 'json']));
+    expect(without.diagnoses.find((d) => d.rule === 'exit-code-1')?.object.name).toBe(to);
+    expect(without.summary.pods).toBe(15);
+    const run = await kdiag(['namespace', '--snapshot', demo, '--config', config, '-o', 'json']);
     expect(run.code).toBe(1);
-    expect(report(run).summary.pods).toBe(15);
+    const withExample = report(run);
+    expect(rulesOf(withExample)).not.toContain('exit-code-1');
+    expect(withExample.summary.pods).toBe(14);
   });
 
   it('severity overrides change the exit code', async () => {

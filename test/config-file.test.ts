@@ -7,6 +7,7 @@ import { defaultConfigPath, loadSettings, parseConfig, parseDisableFlag } from '
 import { joinRepeatedLists } from '../src/cli/index.js';
 import { UsageError } from '../src/model/errors.js';
 import { DEFAULT_SETTINGS, globMatcher, resolveSettings } from '../src/model/settings.js';
+import { readmeConfigExample } from './support/fixtures.js';
 
 /**
  * The config file (YAML or JSON) of `kdiag pod` and `kdiag namespace`, --disable, and where the
@@ -46,14 +47,8 @@ async function asyncRefusal(run: () => Promise<unknown>): Promise<string> {
   return (error as UsageError).message;
 }
 
-const EXAMPLE = `# kdiag settings
-disable: [exit-code-143, node-unschedulable]      # rule ids
-severity: { frequent-restarts: info }              # override a rule's severity
-thresholds: { restartCount: 10 }                    # frequent-restarts threshold
-exclude:
-  namespaces: [kube-system]                         # for -A sweeps
-  pods: ["canary-*"]                                # glob on pod names
-`;
+/** The example README.md documents. */
+const EXAMPLE = readmeConfigExample();
 
 describe('parseConfig', () => {
   it('reads the documented example', () => {

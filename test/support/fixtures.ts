@@ -24,3 +24,11 @@ export function loadFixture(name: string): Snapshot {
 export function ruleContext(snapshot: Snapshot): RuleContext {
   return { snapshot, index: new SnapshotIndex(snapshot), now: Date.parse(snapshot.capturedAt) };
 }
+
+/** The example config file README.md documents (its yaml block that starts with `disable:`). */
+export function readmeConfigExample(): string {
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const block = /```yaml\n(disable:[\s\S]*?)```/.exec(readme);
+  if (!block) throw new Error('README.md has no yaml block starting with "disable:"');
+  return block[1]!;
+}
