@@ -282,6 +282,26 @@ describe('kdiag --watch', () => {
     }
   }, 10_000);
 
+  it('watches again from the resourceVersion of the last BOOKMARK, not of its list', async () => {
+    const run = start('namespace', 'prod', '--watch');
+    await run.waitFor(/^\S+ {2}watching namespace prod/);
+    await until(() => server.watching === 2);
+    const listed = server.resourceVersion;
+    // A change elsewhere moves the cluster's resourceVersion; prod's watches hear of it only by a bookmark.
+    server.add({ apiVersion: 'v1', kind: 'Event', metadata: { name: 'elsewhere.1', namespace: 'staging' }, involvedObject: { kind: 'Pod', namespace: 'staging', name: 'x' }, reason: 'Scheduled', type: 'Normal' });
+    expect(server.resourceVersion).not.toBe(listed);
+    const before = server.requests.length;
+    server.bookmark();
+    // Once the bookmarks are in, the connections drop: kdiag watches again from where the bookmarks said.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    server.dropWatches();
+    await until(() => server.requests.slice(before).filter((r) => r.query.watch === 'true').length === 2);
+    const again = server.requests.slice(before).filter((r) => r.query.watch === 'true');
+    expect(again.map((r) => r.query.resourceVersion)).toEqual([server.resourceVersion, server.resourceVersion]);
+    run.child.kill('SIGINT');
+    expect(await run.exit).toBe(130);
+  }, 15_000);
+
   it('exits 130 on Ctrl-C while watching', async () => {
     const run = start('namespace', 'prod', '--watch');
     await run.waitFor(/^\S+ {2}watching namespace prod/);
