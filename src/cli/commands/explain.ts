@@ -54,26 +54,18 @@ async function catalog(): Promise<typeof import('../../../rules/index.js')> {
 }
 
 /**
- * One rule by id. A rule's id is its file name (rules/ID.ts): an exit code loads that file alone
- * rather than the whole catalog; anything unexpected falls back to the catalog.
+ * The rule an exit code names (ruleForExitCode, one of the exit-code-* rules). A rule's id is its
+ * file name (rules/ID.ts): that file loads alone rather than the whole catalog.
  */
-async function oneRule(id: string): Promise<Rule | undefined> {
-  if (/^[a-z0-9]+(-[a-z0-9]+)*$/.test(id)) {
-    try {
-      const rule = ((await import(`../../../rules/${id}.js`)) as { default?: Rule }).default;
-      if (rule?.id === id) return rule;
-    } catch {
-      // Not a file of its own: ask the catalog.
-    }
-  }
-  return (await catalog()).ruleById(id);
+async function exitCodeRule(id: string): Promise<Rule> {
+  return ((await import(`../../../rules/${id}.js`)) as { default: Rule }).default;
 }
 
 async function explainCode(code: number, output: 'text' | 'json'): Promise<number> {
   const info = describeExitCode(code);
-  const rule = await oneRule(info.rule);
+  const rule = await exitCodeRule(info.rule);
   if (output === 'json') {
-    process.stdout.write(`${JSON.stringify({ kind: 'ExitCode', ...info, ruleDescription: rule?.description ?? null }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ kind: 'ExitCode', ...info, ruleDescription: rule.description }, null, 2)}\n`);
     return EXIT.OK;
   }
   process.stdout.write(
@@ -81,7 +73,7 @@ async function explainCode(code: number, output: 'text' | 'json'): Promise<numbe
       `Exit code ${info.code}: ${info.name}${info.signal ? ` (signal ${info.signalNumber})` : ''}`,
       '',
       info.meaning,
-      rule && (rule.id.startsWith('exit-code-') && rule.id !== 'exit-code-signal' && rule.id !== 'exit-code-app') && `\nIn Kubernetes: ${rule.description}`,
+      rule.id !== 'exit-code-signal' && rule.id !== 'exit-code-app' && `\nIn Kubernetes: ${rule.description}`,
       code === 137 && '\nTell the two apart with the termination reason: OOMKilled (kdiag explain oom-killed) or Error (kdiag explain exit-code-137).',
       `\nDiagnosed by rule ${info.rule} (kdiag explain ${info.rule}).`,
     ),
