@@ -47,6 +47,12 @@ function describe(value: unknown): string {
   return `${typeof value === 'number' ? 'the number' : 'the value'} ${String(value)}`;
 }
 
+/** "unknown rule "x"; did you mean …? (kdiag rules lists them)": an id that is not in `ruleIds`. */
+function unknownRule(id: string, ruleIds: readonly string[]): string {
+  const near = nearNames(id, ruleIds, 3);
+  return `unknown rule ${JSON.stringify(id)}${near.length ? `; did you mean ${near.join(', ')}?` : ''} (kdiag rules lists them)`;
+}
+
 /** Parses and checks one config text; `source` names it in messages. */
 class Checker {
   constructor(
@@ -83,8 +89,7 @@ class Checker {
 
   ruleId(key: string, id: string): string {
     if (this.ruleIds.includes(id)) return id;
-    const near = nearNames(id, this.ruleIds, 3);
-    this.fail(key, `unknown rule ${JSON.stringify(id)}${near.length ? `; did you mean ${near.join(', ')}?` : ''} (kdiag rules lists them)`);
+    this.fail(key, unknownRule(id, this.ruleIds));
   }
 
   settings(document: unknown): Settings {
@@ -186,10 +191,7 @@ export function parseDisableFlag(values: string[] | string | undefined, ruleIds:
       .filter(Boolean);
     if (parts.length === 0) throw new UsageError('--disable needs rule ids (kdiag rules lists them)');
     for (const id of parts) {
-      if (!ruleIds.includes(id)) {
-        const near = nearNames(id, ruleIds, 3);
-        throw new UsageError(`--disable: unknown rule ${JSON.stringify(id)}${near.length ? `; did you mean ${near.join(', ')}?` : ''} (kdiag rules lists them)`);
-      }
+      if (!ruleIds.includes(id)) throw new UsageError(`--disable: ${unknownRule(id, ruleIds)}`);
       ids.push(id);
     }
   }
