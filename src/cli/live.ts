@@ -68,27 +68,35 @@ export async function sweepLive(args: GlobalArgs, start: (base: SweepBase) => (p
   return whileReading(args, loaded.server, what, http, () => sweepAllNamespaces(http, loaded.context, options, start));
 }
 
-/** Run a read with a spinner on stderr (TTY only); Ctrl-C stops it, restores the cursor and exits 130. */
-async function whileReading<T>(args: GlobalArgs, server: string, what: string, http: { close(): void }, read: () => Promise<T>): Promise<T> {
-  const spinner = await startSpinner(`Reading ${what} from ${server}`, args);
+/**
+ * Until the returned function is called, Ctrl-C runs `stop` (the spinner, the connections), says
+ * so on stderr and exits 130.
+ */
+export function exitOnInterrupt(stop: () => void): () => void {
   const interrupt = () => {
-    spinner?.stop();
-    http.close();
+    stop();
     process.stderr.write('\nkdiag: interrupted\n');
     process.exit(EXIT.INTERRUPTED);
   };
   process.once('SIGINT', interrupt);
+  return () => process.removeListener('SIGINT', interrupt);
+}
+
+/** Run a read with a spinner on stderr (TTY only); Ctrl-C stops it, restores the cursor and exits 130. */
+async function whileReading<T>(args: GlobalArgs, server: string, what: string, http: { close(): void }, read: () => Promise<T>): Promise<T> {
+  const spinner = await startSpinner(`Reading ${what} from ${server}`, args);
+  const release = exitOnInterrupt(() => {
+    spinner?.stop();
+    http.close();
+  });
   try {
     const reading = read();
-    if (args.mode) {
-      // A diagnosis follows: the rules and the engine load while the first answers are on their
-      // way rather than after the reads (`kdiag snapshot` needs neither).
-      void import('../../rules/index.js').catch(() => undefined);
-      void import('../engine/index.js').catch(() => undefined);
-    }
+    // A diagnosis follows: the rules load once the first requests are out, while their answers
+    // are on the way, rather than before them or after the reads (`kdiag snapshot` needs none).
+    if (args.mode) void import('../../rules/index.js').catch(() => undefined);
     return await reading;
   } finally {
-    process.removeListener('SIGINT', interrupt);
+    release();
     spinner?.stop();
     http.close();
   }

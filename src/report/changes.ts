@@ -2,7 +2,7 @@ import kleur from 'kleur';
 import type { Severity } from '../model/finding.js';
 import type { Diagnosis, Report } from '../model/report.js';
 import type { TextOptions } from './text.js';
-import { affectedLine, paint, renderDiagnosisBody } from './text.js';
+import { affectedLine, LABEL, paint, renderDiagnosisBody, stamp, titleLine, withColor } from './text.js';
 
 /**
  * What changed between two reports of the same scope, for `kdiag --watch`: diagnoses that appeared,
@@ -82,23 +82,14 @@ export function diffReports(before: Pick<Report, 'diagnoses'> | null, after: Pic
   return [...resolved, ...changed, ...appeared];
 }
 
-/** Severity labels, padded like the report's. */
-const LABEL: Record<Severity, string> = { critical: 'CRITICAL', warning: 'WARNING ', info: 'INFO    ' };
 const KIND: Record<ChangeKind, string> = { new: 'new     ', changed: 'changed ', resolved: 'resolved' };
-
-/** An RFC 3339 time to the second, as each change line starts. */
-export function stamp(at: Date): string {
-  return at.toISOString().replace(/\.\d+Z$/, 'Z');
-}
 
 /**
  * One line per change: time, what happened, the severity (and the one before), the title, rule and
  * where. A new diagnosis is followed by its full text, as the report prints it.
  */
 export function renderChanges(changes: readonly Change[], at: Date, options: TextOptions): string {
-  const previous = kleur.enabled;
-  kleur.enabled = options.color;
-  try {
+  return withColor(options.color, () => {
     const out: string[] = [];
     for (const change of changes) {
       const d = change.diagnosis;
@@ -110,7 +101,7 @@ export function renderChanges(changes: readonly Change[], at: Date, options: Tex
             : paint(d.severity, LABEL[d.severity]);
       const kind = change.kind === 'resolved' ? kleur.green(KIND.resolved) : change.kind === 'new' ? kleur.bold(KIND.new) : KIND.changed;
       const where = affectedLine(d, options.verbose ?? false);
-      out.push(`${kleur.dim(stamp(at))}  ${kind}  ${severity}  ${d.title}  ${kleur.dim(`[${d.rule}]`)}${where ? kleur.dim(`  ${where}`) : ''}`);
+      out.push(`${kleur.dim(stamp(at))}  ${kind}  ${severity}  ${titleLine(d, where)}`);
       if (change.kind === 'new') {
         const body = renderDiagnosisBody(d, options);
         // The where-line is on the change line already.
@@ -120,9 +111,7 @@ export function renderChanges(changes: readonly Change[], at: Date, options: Tex
       }
     }
     return out.length ? `${out.join('\n')}\n` : '';
-  } finally {
-    kleur.enabled = previous;
-  }
+  });
 }
 
 /** One JSON object per change (kdiag --watch -o json writes each on its own line). */

@@ -1,5 +1,6 @@
 import type { Severity } from '../model/finding.js';
 import type { Diagnosis, Report } from '../model/report.js';
+import { stamp } from './text.js';
 
 /**
  * The Markdown report, for pull-request comments and $GITHUB_STEP_SUMMARY: a heading with the
@@ -134,7 +135,7 @@ export function renderMarkdown(report: Report, options: MarkdownOptions = {}): s
   const counts = [`${summary.critical} critical`, `${summary.warning} warning`, `${summary.info} info`].map((count) =>
     count.startsWith('0 ') ? count : `**${count}**`,
   );
-  const read = report.capturedAt ? ` · read ${escapeMarkdown(report.capturedAt.replace(/\.\d+Z$/, 'Z'))}` : '';
+  const read = report.capturedAt ? ` · read ${escapeMarkdown(stamp(report.capturedAt))}` : '';
   out.push(`${counts.join(' · ')} · ${plural(summary.pods, 'pod')} examined${read}`, '');
 
   if (report.diagnoses.length === 0) {

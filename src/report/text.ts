@@ -11,7 +11,29 @@ export interface TextOptions {
   verbose?: boolean;
 }
 
-const LABEL: Record<Severity, string> = { critical: 'CRITICAL', warning: 'WARNING ', info: 'INFO    ' };
+/** Severity labels, padded to one width. */
+export const LABEL: Record<Severity, string> = { critical: 'CRITICAL', warning: 'WARNING ', info: 'INFO    ' };
+
+/** `fn`'s result with kleur's colours on or off as `color` says, then kleur as it was. */
+export function withColor<T>(color: boolean, fn: () => T): T {
+  const previous = kleur.enabled;
+  kleur.enabled = color;
+  try {
+    return fn();
+  } finally {
+    kleur.enabled = previous;
+  }
+}
+
+/** An RFC 3339 time to the second (a Date, or an ISO text whose fraction is dropped). */
+export function stamp(at: Date | string): string {
+  return (typeof at === 'string' ? at : at.toISOString()).replace(/\.\d+Z$/, 'Z');
+}
+
+/** A diagnosis's title, rule and where, as one line ends (kdiag --watch); kleur set by the caller. */
+export function titleLine(d: Diagnosis, where: string | undefined): string {
+  return `${d.title}  ${kleur.dim(`[${d.rule}]`)}${where ? kleur.dim(`  ${where}`) : ''}`;
+}
 
 export function paint(severity: Severity, text: string): string {
   return severity === 'critical' ? kleur.red().bold(text) : severity === 'warning' ? kleur.yellow().bold(text) : kleur.cyan(text);
@@ -90,13 +112,7 @@ function renderDiagnosis(d: Diagnosis, n: number, options: TextOptions): string[
 
 /** One diagnosis as the report prints it, without its numbered title line (kdiag --watch prints its own). */
 export function renderDiagnosisBody(d: Diagnosis, options: TextOptions): string[] {
-  const previous = kleur.enabled;
-  kleur.enabled = options.color;
-  try {
-    return renderDiagnosis(d, 0, options).slice(1);
-  } finally {
-    kleur.enabled = previous;
-  }
+  return withColor(options.color, () => renderDiagnosis(d, 0, options).slice(1));
 }
 
 /**
@@ -104,12 +120,10 @@ export function renderDiagnosisBody(d: Diagnosis, options: TextOptions): string[
  * lines and the next commands to type. All cluster text in the report was neutralised by the engine.
  */
 export function renderText(report: Report, options: TextOptions): string {
-  const previous = kleur.enabled;
-  kleur.enabled = options.color;
-  try {
+  return withColor(options.color, () => {
     const { summary } = report;
     const out: string[] = [];
-    const context = report.capturedAt ? ` · read ${report.capturedAt.replace(/\.\d+Z$/, 'Z')}` : '';
+    const context = report.capturedAt ? ` · read ${stamp(report.capturedAt)}` : '';
     out.push(kleur.bold(`kdiag · ${scopeLine(report)} · ${summary.pods} pod${summary.pods === 1 ? '' : 's'}`) + kleur.dim(context));
     const counts = [
       paint('critical', `${summary.critical} critical`),
@@ -129,7 +143,5 @@ export function renderText(report: Report, options: TextOptions): string {
       out.push(kleur.yellow(`kdiag could not read ${report.accessErrors.length} thing${report.accessErrors.length === 1 ? '' : 's'}; the diagnosis above is made without ${report.accessErrors.length === 1 ? 'it' : 'them'}.`));
     }
     return `${out.join('\n').replace(/\n+$/, '')}\n`;
-  } finally {
-    kleur.enabled = previous;
-  }
+  });
 }

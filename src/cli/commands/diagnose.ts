@@ -5,6 +5,7 @@ import type { Report } from '../../model/report.js';
 import { renderJson } from '../../report/json.js';
 import { renderJunit } from '../../report/junit.js';
 import { renderMarkdown } from '../../report/markdown.js';
+import type { TextOptions } from '../../report/text.js';
 import { renderText } from '../../report/text.js';
 import { readSnapshotFile } from '../../snapshot/file.js';
 import type { Settings } from '../../model/settings.js';
@@ -37,8 +38,12 @@ function replay(args: GlobalArgs, selector: LabelSelector | undefined): Snapshot
     return narrow(snapshot, selection.pods, { kind: 'Pod', namespace, name }, selection.workload);
   }
   const namespace = args.allNamespaces ? null : (args.ns ?? args.namespace ?? snapshot.scope.namespace);
-  const swept = narrowNamespace(snapshot, namespace);
-  return selector ? narrowToLabels(swept, (labels) => matchesSelector(selector, labels)) : swept;
+  return toLabels(narrowNamespace(snapshot, namespace), selector);
+}
+
+/** The snapshot cut to the pods -l selects (all of it without -l). */
+function toLabels(snapshot: Snapshot, selector: LabelSelector | undefined): Snapshot {
+  return selector ? narrowToLabels(snapshot, (labels) => matchesSelector(selector, labels)) : snapshot;
 }
 
 /**
@@ -73,6 +78,18 @@ export function useColor(args: GlobalArgs): boolean {
   return Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
 }
 
+/** How the text report is drawn: coloured as useColor says, wrapped to the terminal (at most 120). */
+export function textOptions(args: GlobalArgs): TextOptions {
+  return { color: useColor(args), width: Math.min(process.stdout.columns || 100, 120), verbose: args.verbose ?? false };
+}
+
+/** What a rule that throws leaves: a line on stderr with --debug, nothing otherwise (the others run on). */
+export function ruleErrorReporter(args: GlobalArgs): (id: string, error: unknown) => void {
+  return (id, error) => {
+    if (args.debug) process.stderr.write(`kdiag: rule ${id} failed on this snapshot: ${error instanceof Error ? error.stack : String(error)}\n`);
+  };
+}
+
 /** `kdiag pod` and `kdiag namespace`: read, diagnose, print, and say whether to fail. */
 export async function runDiagnose(args: GlobalArgs): Promise<number> {
   if (!Number.isInteger(args.tail) || args.tail < 1 || args.tail > 10_000) throw new UsageError(`--tail ${args.tail} must be a whole number from 1 to 10000`);
@@ -85,14 +102,13 @@ export async function runDiagnose(args: GlobalArgs): Promise<number> {
   const { settings, file } = await loadSettings({ config: args.config, disable: args.disable }, async () => (await loadRules()).map((rule) => rule.id));
   if (args.debug && file) process.stderr.write(`kdiag: settings from ${neutralize(file)}\n`);
   if (args.watch || args.timeout !== undefined) {
-    const { runWatch } = await import('./watch.js');
-    const adjust = (snapshot: Snapshot) => excluded(selector ? narrowToLabels(snapshot, (labels) => matchesSelector(selector, labels)) : snapshot, settings, args.mode);
-    return runWatch(args, { rules: await loadRules(), settings, adjust });
+    const { checkWatchArgs, runWatch } = await import('./watch.js');
+    const timeoutMs = checkWatchArgs(args);
+    const adjust = (snapshot: Snapshot) => excluded(toLabels(snapshot, selector), settings, args.mode);
+    return runWatch(args, { rules: await loadRules(), settings, adjust }, timeoutMs);
   }
   const started = performance.now();
-  const onRuleError = (id: string, error: unknown) => {
-    if (args.debug) process.stderr.write(`kdiag: rule ${id} failed on this snapshot: ${error instanceof Error ? error.stack : String(error)}\n`);
-  };
+  const onRuleError = ruleErrorReporter(args);
   let report: Report;
   let snapshot: Snapshot | undefined;
   let counts: string;
@@ -125,7 +141,7 @@ export async function runDiagnose(args: GlobalArgs): Promise<number> {
         ? renderMarkdown(report, { verbose: args.verbose ?? false })
         : args.output === 'junit'
           ? renderJunit(report, snapshot!, { failOn: args.failOn })
-          : renderText(report, { color: useColor(args), width: Math.min(process.stdout.columns || 100, 120), verbose: args.verbose ?? false });
+          : renderText(report, textOptions(args));
   if (args.debug) {
     const ms = (from: number, to: number) => `${Math.round(to - from)} ms`;
     const done = performance.now();

@@ -6,12 +6,12 @@ import type { Report } from '../../model/report.js';
 import type { Settings } from '../../model/settings.js';
 import type { Snapshot } from '../../model/snapshot.js';
 import { neutralize } from '../../model/text.js';
-import { changeJson, diffReports, renderChanges, stamp } from '../../report/changes.js';
-import type { TextOptions } from '../../report/text.js';
-import { affectedLine, paint, renderText } from '../../report/text.js';
+import { changeJson, diffReports, renderChanges } from '../../report/changes.js';
+import { affectedLine, paint, renderText, stamp, titleLine, withColor } from '../../report/text.js';
 import type { GlobalArgs } from '../args.js';
 import { parseDuration } from '../duration.js';
-import { connectLive, startSpinner } from '../live.js';
+import { connectLive, exitOnInterrupt, startSpinner } from '../live.js';
+import { ruleErrorReporter, textOptions } from './diagnose.js';
 
 /**
  * `kdiag pod|namespace --watch`: diagnose, then follow the cluster (list + watch, GET only) and
@@ -30,15 +30,15 @@ export interface Pipeline {
 
 const DEFAULT_TIMEOUT = '10m';
 
-/** The flags --watch cannot go with, as a one-line usage error; and --timeout without --watch. */
-export function checkWatchArgs(args: GlobalArgs): void {
-  if (!args.watch) {
-    if (args.timeout !== undefined) throw new UsageError('--timeout bounds --watch: give it with --watch');
-    return;
-  }
+/**
+ * For a command line with --watch or --timeout: the flags --watch cannot go with, and --timeout
+ * without --watch, as a one-line usage error; else the --timeout in ms (0: no limit).
+ */
+export function checkWatchArgs(args: GlobalArgs): number {
+  if (!args.watch) throw new UsageError('--timeout bounds --watch: give it with --watch');
   if (args.snapshot !== undefined) throw new UsageError('--watch follows a live cluster: it cannot replay --snapshot');
   if (args.output !== 'text' && args.output !== 'json') throw new UsageError(`--watch prints changes as text or JSON lines (-o json), not -o ${args.output}`);
-  parseDuration(args.timeout ?? DEFAULT_TIMEOUT, '--timeout');
+  return parseDuration(args.timeout ?? DEFAULT_TIMEOUT, '--timeout');
 }
 
 function counts(report: Report): string {
@@ -51,32 +51,17 @@ function failing(report: Report, failOn: Severity | 'never'): Report['diagnoses'
   return report.diagnoses.filter((d) => failsAt({ ...report, diagnoses: [d] }, failOn));
 }
 
-export async function runWatch(args: GlobalArgs, pipeline: Pipeline): Promise<number> {
-  checkWatchArgs(args);
+/** `timeoutMs` is what checkWatchArgs returned for `args`. */
+export async function runWatch(args: GlobalArgs, pipeline: Pipeline, timeoutMs: number): Promise<number> {
   const timeoutText = args.timeout ?? DEFAULT_TIMEOUT;
-  const timeoutMs = parseDuration(timeoutText, '--timeout');
   const purpose = args.mode ?? 'namespace';
   const json = args.output === 'json';
-  const color = args.color ?? (Boolean(process.stdout.isTTY) && !process.env.NO_COLOR);
-  const text: TextOptions = { color, width: Math.min(process.stdout.columns || 100, 120), verbose: args.verbose ?? false };
+  const text = textOptions(args);
   const write = (chunk: string) => process.stdout.write(chunk);
   const writeJson = (value: unknown) => write(`${JSON.stringify(value)}\n`);
-  const statusLine = (at: Date, line: string) => {
-    const previous = kleur.enabled;
-    kleur.enabled = color;
-    try {
-      write(`${kleur.dim(stamp(at))}  ${line}\n`);
-    } finally {
-      kleur.enabled = previous;
-    }
-  };
-  const toReport = (snapshot: Snapshot): Report =>
-    diagnose(pipeline.adjust(snapshot), pipeline.rules, {
-      settings: pipeline.settings,
-      onRuleError: (id, error) => {
-        if (args.debug) process.stderr.write(`kdiag: rule ${id} failed on this snapshot: ${error instanceof Error ? error.stack : String(error)}\n`);
-      },
-    });
+  const statusLine = (at: Date, line: string) => withColor(text.color, () => write(`${kleur.dim(stamp(at))}  ${line}\n`));
+  const onRuleError = ruleErrorReporter(args);
+  const toReport = (snapshot: Snapshot): Report => diagnose(pipeline.adjust(snapshot), pipeline.rules, { settings: pipeline.settings, onRuleError });
 
   const [{ loaded, http, options, namespace, what }, { ClusterWatch }] = await Promise.all([connectLive(args, purpose), import('../../kube/watch.js')]);
   const watch = new ClusterWatch(
@@ -85,14 +70,11 @@ export async function runWatch(args: GlobalArgs, pipeline: Pipeline): Promise<nu
     { fetch: options, onDebug: args.debug ? (line) => process.stderr.write(`kdiag: ${line}\n`) : undefined },
   );
   const spinner = await startSpinner(`Reading ${what} from ${loaded.server}`, args);
-  const interrupt = () => {
+  const release = exitOnInterrupt(() => {
     spinner?.stop();
     watch.stop();
     http.close();
-    process.stderr.write('\nkdiag: interrupted\n');
-    process.exit(EXIT.INTERRUPTED);
-  };
-  process.once('SIGINT', interrupt);
+  });
   let timer: NodeJS.Timeout | undefined;
   try {
     let first: Snapshot;
@@ -145,16 +127,9 @@ export async function runWatch(args: GlobalArgs, pipeline: Pipeline): Promise<nu
           if (json) writeJson({ type: 'timeout', at: stamp(at), summary: report.summary, failing: still });
           else {
             statusLine(at, `timed out after ${timeoutText}, still at or above ${args.failOn}: ${counts(report)}`);
-            const previous = kleur.enabled;
-            kleur.enabled = color;
-            try {
-              for (const d of still) {
-                const where = affectedLine(d, text.verbose ?? false);
-                write(`    ${paint(d.severity, d.severity.toUpperCase())}  ${d.title}  ${kleur.dim(`[${d.rule}]`)}${where ? kleur.dim(`  ${where}`) : ''}\n`);
-              }
-            } finally {
-              kleur.enabled = previous;
-            }
+            withColor(text.color, () => {
+              for (const d of still) write(`    ${paint(d.severity, d.severity.toUpperCase())}  ${titleLine(d, affectedLine(d, text.verbose ?? false))}\n`);
+            });
           }
           end(EXIT.FINDINGS);
         }, timeoutMs);
@@ -162,7 +137,7 @@ export async function runWatch(args: GlobalArgs, pipeline: Pipeline): Promise<nu
     });
   } finally {
     if (timer) clearTimeout(timer);
-    process.removeListener('SIGINT', interrupt);
+    release();
     watch.stop();
     http.close();
   }
