@@ -199,6 +199,15 @@ describe('kdiag pod and kdiag namespace against a live API server', () => {
     expect(new Set(since(start).map((q) => q.user))).toEqual(new Set(['kdiag-e2e-admin']));
   });
 
+  it('a client key that is not a key exits 3 in one line naming the context, before any request', async () => {
+    const start = server.requests.length;
+    const kubeconfig = server.writeKubeconfig({ currentContext: 'kdiag-cert' });
+    writeFileSync(kubeconfig, readFileSync(kubeconfig, 'utf8').replace(server.secrets.clientKeyData, Buffer.from('not a key').toString('base64')));
+    const result = await kdiag('namespace', 'prod', '--kubeconfig', kubeconfig);
+    expectOneLineError(result, 3, /^kdiag: the TLS material of context "kdiag-cert" cannot be used: /);
+    expect(since(start)).toEqual([]);
+  });
+
   it('an unreachable server exits 3 quickly', async () => {
     const kubeconfig = server.writeKubeconfig({ server: `https://127.0.0.1:${await closedPort()}` });
     const result = await kdiag('namespace', 'prod', '--kubeconfig', kubeconfig);
