@@ -59,6 +59,11 @@ function merged(): Snapshot {
   });
 }
 
+/** The fixtures merged, and the engine's report on them: made once, read by several tests. */
+const MERGED = merged();
+let mergedReport: ReturnType<typeof diagnose> | undefined;
+const reportOfMerged = () => (mergedReport ??= diagnose(MERGED, rules));
+
 const clusterRules = rules.filter((rule) => rule.scope === 'cluster');
 
 function viewOf(snapshot: Snapshot) {
@@ -91,7 +96,7 @@ describe('cluster rules', () => {
     for (const rule of clusterRules) expect([rule.id, findings(rule, view)]).toEqual([rule.id, findings(rule, whole)]);
   });
 
-  it.each([...fixtures.map(([file, snapshot]) => [file, listed(snapshot)] as const), ['every fixture at once', merged()] as const])(
+  it.each([...fixtures.map(([file, snapshot]) => [file, listed(snapshot)] as const), ['every fixture at once', MERGED] as const])(
     'name only nodes, refused reads and what they retained: %s',
     (_file, snapshot) => {
       const view = viewOf(snapshot);
@@ -112,7 +117,7 @@ describe('cluster rules', () => {
   );
 
   it('and over every fixture at once', () => {
-    const snapshot = merged();
+    const snapshot = MERGED;
     expect(partition(snapshot).length).toBeGreaterThan(10);
     const view = viewOf(snapshot);
     const whole = ruleContext(snapshot);
@@ -160,10 +165,9 @@ describe('the engine, a namespace at a time (most findings grouped as their name
   });
 
   it('gives what one pass gives over every fixture at once', () => {
-    const snapshot = merged();
-    const expected = onePass(snapshot);
+    const expected = onePass(MERGED);
     expect(expected.length).toBeGreaterThan(100);
-    expect(diagnose(snapshot, rules).diagnoses).toEqual(expected);
+    expect(reportOfMerged().diagnoses).toEqual(expected);
   });
 
   it('holds to the end only the findings a cluster rule may meet', () => {
@@ -179,7 +183,7 @@ describe('the engine, a namespace at a time (most findings grouped as their name
     expect(quiet.grouped).toBeGreaterThan(0);
     expect(quiet.held).toBe(0);
     // Pods on a NotReady node wait for node-not-ready (which may fold them), with their groups.
-    const all = inside(merged());
+    const all = inside(MERGED);
     expect(all.grouped).toBeGreaterThan(50);
     expect(all.held).toBeGreaterThan(0);
   });
@@ -187,10 +191,9 @@ describe('the engine, a namespace at a time (most findings grouped as their name
 
 describe('the engine', () => {
   it('gives the same report whatever order the namespaces come in', () => {
-    const snapshot = merged();
-    const forward = diagnose(snapshot, rules);
-    const engine = new Engine(snapshot, rules);
-    for (const part of partition(snapshot).reverse()) engine.add(part);
+    const forward = reportOfMerged();
+    const engine = new Engine(MERGED, rules);
+    for (const part of partition(MERGED).reverse()) engine.add(part);
     const backward = engine.finish();
     // Which symptom's title speaks for a group follows the order the pods come in; the rest does not.
     const key = (r: typeof forward) => r.diagnoses.map((d) => `${d.rule} ${d.severity} ${d.object.kind}/${d.object.namespace}/${d.object.name} ${d.affected.length} ${d.context.length}`).sort();
@@ -199,7 +202,6 @@ describe('the engine', () => {
   });
 
   it('counts every pod of every namespace', () => {
-    const snapshot = merged();
-    expect(diagnose(snapshot, rules).summary.pods).toBe(snapshot.pods.length);
+    expect(reportOfMerged().summary.pods).toBe(MERGED.pods.length);
   });
 });
