@@ -125,13 +125,3 @@ describe('--help without the parser', () => {
     expect(englishLocale({ LC_ALL: 'fr_FR', LANG: 'en_US' })).toBe(false);
   });
 });
-
-describe('a command through the parser', () => {
-  it('does not have yargs render the help text once the command has started (the hook kdiag turns off exists)', async () => {
-    // kdiag replaces this hook with a no-op: if yargs renames it, the help text is rendered on
-    // every command again (30-40 ms before the first request), and this test says so.
-    const { default: yargs } = await import('yargs');
-    const usage = (yargs([]) as unknown as { getInternalMethods(): { getUsageInstance(): { cacheHelpMessage?: unknown } } }).getInternalMethods().getUsageInstance();
-    expect(typeof usage.cacheHelpMessage).toBe('function');
-  });
-});

@@ -11,7 +11,6 @@ import { ROOT } from './fixtures.js';
 import type { Pki } from './pki.js';
 import { generatePki } from './pki.js';
 
-export type { Pki } from './pki.js';
 
 /**
  * A loopback Kubernetes API server for tests: HTTPS on 127.0.0.1 with a throw-away CA, bearer-token
