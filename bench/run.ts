@@ -227,14 +227,14 @@ async function runScenario(server: BenchServer, scenario: Scenario): Promise<{ s
   for (let round = 0; round <= RUNS; round++) {
     for (const tool of tools) {
       if (slow.has(tool)) continue;
-      let command = commands[tool]!;
-      if (round === 0 && tool === 'kdiag' && cluster) command = [...command, '-o', 'json'];
-      server.resetLog();
+      // kdiag's warm-up prints JSON, read to say what the cluster gave (the sanity line).
       const sanityRun = round === 0 && tool === 'kdiag' && cluster !== undefined;
-      const result = await measure(command, env, sanityRun || tool === 'floor');
+      const command = sanityRun ? [...commands[tool]!, '-o', 'json'] : commands[tool]!;
+      server.resetLog();
+      const result = await measure(command, env, sanityRun);
       const ok = tool === 'kdiag' ? result.code === 0 || result.code === 1 : result.code === 0;
       if (!ok) throw new Error(`${scenario.id}: ${command.join(' ')} exited ${result.code}: ${result.stderr.slice(0, 500)}`);
-      if (round === 0 && tool === 'kdiag' && cluster) {
+      if (sanityRun) {
         const report = JSON.parse(result.stdout) as { summary: Record<string, number>; diagnoses: { rule: string }[] };
         const rules = [...new Set(report.diagnoses.map((d) => d.rule))].sort();
         sanity = `${report.summary.pods} pods, ${report.diagnoses.length} diagnoses (${rules.join(', ')})`;
