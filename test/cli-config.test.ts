@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,6 +6,8 @@ import type { Report } from '../src/model/report.js';
 import { globMatcher } from '../src/model/settings.js';
 import { withoutExcluded } from '../src/snapshot/select.js';
 import { ROOT, fixturePath, loadFixture, readmeConfigExample } from './support/fixtures.js';
+import type { RunResult } from './support/run.js';
+import { report, runProgram } from './support/run.js';
 
 /*
  * The built binary with a config file (--config, or the default one under $XDG_CONFIG_HOME or
@@ -25,19 +26,11 @@ afterAll(() => rmSync(temp, { recursive: true, force: true }));
 const EMPTY_HOME = path.join(temp, 'empty-home');
 mkdirSync(EMPTY_HOME);
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function kdiag(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
+/** The built kdiag in ROOT, with no kubeconfig: its code, stdout and stderr (not the time, which the exact checks below leave out). */
+async function kdiag(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Pick<RunResult, 'code' | 'stdout' | 'stderr'>> {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: EMPTY_HOME, NO_COLOR: '1', KUBECONFIG: path.join(temp, 'no-such-kubeconfig'), ...extraEnv };
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
+  const { code, stdout, stderr } = await runProgram(process.execPath, [BIN, ...args], env, undefined, ROOT);
+  return { code, stdout, stderr };
 }
 
 function write(name: string, text: string): string {
@@ -45,11 +38,6 @@ function write(name: string, text: string): string {
   mkdirSync(path.dirname(at), { recursive: true });
   writeFileSync(at, text);
   return at;
-}
-
-function report(run: Run): Report {
-  expect(run.stderr).toBe('');
-  return JSON.parse(run.stdout) as Report;
 }
 
 const rulesOf = (r: Report) => r.diagnoses.map((d) => d.rule);

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { rules } from '../rules/index.js';
 import type { Report } from '../src/model/report.js';
 import { ROOT, fixturePath } from './support/fixtures.js';
-import { runKdiagOffline } from './support/run.js';
+import { offlineEnv, runKdiagOffline } from './support/run.js';
 
 /*
  * The built binary (bin/kdiag.js over dist/; `npm test` builds first) run on recorded snapshots and
@@ -22,17 +22,6 @@ interface Run {
   stderr: string;
 }
 
-function env(): NodeJS.ProcessEnv {
-  const vars: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', KUBECONFIG: path.join(tmpdir(), 'kdiag-test-no-such-kubeconfig') };
-  delete vars.NODE_OPTIONS; // jest's --experimental-vm-modules is not the CLI's business
-  delete vars.FORCE_COLOR;
-  return vars;
-}
-
-function kdiag(args: string[], input?: string): Promise<Run> {
-  return runKdiagOffline(args, input);
-}
-
 function json(run: Run): Report {
   return JSON.parse(run.stdout) as Report;
 }
@@ -44,7 +33,7 @@ const RANK = { critical: 3, warning: 2, info: 1 } as const;
 
 describe('kdiag namespace --snapshot (the demo)', () => {
   it('prints the ranked report and exits 1 on critical diagnoses', async () => {
-    const run = await kdiag(['namespace', '--snapshot', DEMO]);
+    const run = await runKdiagOffline(['namespace', '--snapshot', DEMO]);
     expect(run.code).toBe(1);
     expect(run.stderr).toBe('');
     expect(run.stdout).not.toMatch(/\u001b\[/); // NO_COLOR, and not a TTY
@@ -63,7 +52,7 @@ describe('kdiag namespace --snapshot (the demo)', () => {
   });
 
   it('prints the kdiag/v1 report with -o json, most urgent first', async () => {
-    const run = await kdiag(['namespace', '--snapshot', DEMO, '-o', 'json']);
+    const run = await runKdiagOffline(['namespace', '--snapshot', DEMO, '-o', 'json']);
     expect(run.code).toBe(1);
     const report = json(run);
     expect(report.apiVersion).toBe('kdiag/v1');
@@ -80,13 +69,13 @@ describe('kdiag namespace --snapshot (the demo)', () => {
   });
 
   it('exits 0 with --fail-on never, and still prints the report', async () => {
-    const run = await kdiag(['namespace', '--snapshot', DEMO, '--fail-on', 'never']);
+    const run = await runKdiagOffline(['namespace', '--snapshot', DEMO, '--fail-on', 'never']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('CRITICAL');
   });
 
   it('takes the namespace as a positional and its alias ns', async () => {
-    const run = await kdiag(['ns', 'shop', '--snapshot', DEMO, '-o', 'json']);
+    const run = await runKdiagOffline(['ns', 'shop', '--snapshot', DEMO, '-o', 'json']);
     expect(run.code).toBe(1);
     expect(json(run).scope.namespace).toBe('shop');
   });
@@ -94,7 +83,7 @@ describe('kdiag namespace --snapshot (the demo)', () => {
 
 describe('kdiag pod --snapshot', () => {
   it('groups the three OOMKilled replicas of deployment cart into one diagnosis', async () => {
-    const run = await kdiag(['pod', 'cart', '--snapshot', DEMO, '-o', 'json']);
+    const run = await runKdiagOffline(['pod', 'cart', '--snapshot', DEMO, '-o', 'json']);
     expect(run.code).toBe(1);
     const report = json(run);
     expect(report.scope).toEqual({ kind: 'Pod', namespace: 'shop', name: 'cart' });
@@ -107,7 +96,7 @@ describe('kdiag pod --snapshot', () => {
   });
 
   it('exits 2 with "not found" for a name the snapshot does not hold', async () => {
-    const run = await kdiag(['pod', 'nosuch', '--snapshot', DEMO]);
+    const run = await runKdiagOffline(['pod', 'nosuch', '--snapshot', DEMO]);
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(/^kdiag: pod or workload "nosuch" not found in namespace shop/);
@@ -115,7 +104,7 @@ describe('kdiag pod --snapshot', () => {
   });
 
   it('suggests near names for a misspelt one', async () => {
-    const run = await kdiag(['pod', 'chekout', '--snapshot', DEMO]);
+    const run = await runKdiagOffline(['pod', 'chekout', '--snapshot', DEMO]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('not found');
     expect(run.stderr).toContain('did you mean: checkout');
@@ -132,7 +121,7 @@ describe('unreadable snapshots', () => {
   it.each(cases)('%s: exits 2 with one line on stderr and no stack trace', async (name, content, message) => {
     const file = path.join(temp, name);
     writeFileSync(file, content);
-    const run = await kdiag(['namespace', '--snapshot', file]);
+    const run = await runKdiagOffline(['namespace', '--snapshot', file]);
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(/^kdiag: snapshot /);
@@ -142,7 +131,7 @@ describe('unreadable snapshots', () => {
   });
 
   it('a missing file: exits 2', async () => {
-    const run = await kdiag(['namespace', '--snapshot', path.join(temp, 'nope.json')]);
+    const run = await runKdiagOffline(['namespace', '--snapshot', path.join(temp, 'nope.json')]);
     expect(run.code).toBe(2);
     expect(run.stderr).toBe(`kdiag: cannot read snapshot ${path.join(temp, 'nope.json')}: no such file\n`);
   });
@@ -169,18 +158,18 @@ describe('plain kubectl output', () => {
   });
 
   it('kubectl get pods -o json via --snapshot FILE', async () => {
-    checkList(await kdiag(['namespace', '--snapshot', pods, '-o', 'json']));
+    checkList(await runKdiagOffline(['namespace', '--snapshot', pods, '-o', 'json']));
   });
 
   it('kubectl get pods -o json via stdin (--snapshot -)', async () => {
-    checkList(await kdiag(['namespace', '--snapshot', '-', '-o', 'json'], readFileSync(pods, 'utf8')));
+    checkList(await runKdiagOffline(['namespace', '--snapshot', '-', '-o', 'json'], readFileSync(pods, 'utf8')));
   });
 
   it('kubectl get pod -o yaml via --snapshot FILE and via stdin', async () => {
     const yamlFile = fixturePath('kubectl-get-pod-oomkilled.yaml');
     for (const run of [
-      await kdiag(['pod', 'image-resizer', '--snapshot', yamlFile, '-o', 'json']),
-      await kdiag(['pod', 'image-resizer-5c6d7f8b9-h7j2k', '--snapshot', '-', '-o', 'json'], readFileSync(yamlFile, 'utf8')),
+      await runKdiagOffline(['pod', 'image-resizer', '--snapshot', yamlFile, '-o', 'json']),
+      await runKdiagOffline(['pod', 'image-resizer-5c6d7f8b9-h7j2k', '--snapshot', '-', '-o', 'json'], readFileSync(yamlFile, 'utf8')),
     ]) {
       expect(run.code).toBe(1);
       const report = json(run);
@@ -193,7 +182,7 @@ describe('plain kubectl output', () => {
 
 describe('kdiag explain (offline)', () => {
   it('137: SIGKILL, and how to tell an OOM kill from a probe kill', async () => {
-    const run = await kdiag(['explain', '137']);
+    const run = await runKdiagOffline(['explain', '137']);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^Exit code 137: SIGKILL \(signal 9\)/);
     expect(run.stdout).toContain('OOMKilled');
@@ -201,7 +190,7 @@ describe('kdiag explain (offline)', () => {
   });
 
   it('128: could not start, and never "success"', async () => {
-    const run = await kdiag(['explain', '128']);
+    const run = await runKdiagOffline(['explain', '128']);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^Exit code 128: could not start/);
     expect(run.stdout).toContain('StartError');
@@ -209,38 +198,38 @@ describe('kdiag explain (offline)', () => {
   });
 
   it('143: SIGTERM', async () => {
-    const run = await kdiag(['explain', '143']);
+    const run = await runKdiagOffline(['explain', '143']);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^Exit code 143: SIGTERM \(signal 15\)/);
   });
 
   it('200: application-defined, not a signal', async () => {
-    const run = await kdiag(['explain', '200']);
+    const run = await runKdiagOffline(['explain', '200']);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^Exit code 200: application-defined\n/);
     expect(run.stdout).toContain('no signal above 64');
     expect(run.stdout).not.toMatch(/\bSIG[A-Z]+/);
-    const info = JSON.parse((await kdiag(['explain', '200', '-o', 'json'])).stdout) as Record<string, unknown>;
+    const info = JSON.parse((await runKdiagOffline(['explain', '200', '-o', 'json'])).stdout) as Record<string, unknown>;
     expect(info).toMatchObject({ kind: 'ExitCode', code: 200, name: 'application-defined' });
     expect(info.signal).toBeUndefined();
   });
 
   it('300: out of range, exit 2', async () => {
-    const run = await kdiag(['explain', '300']);
+    const run = await runKdiagOffline(['explain', '300']);
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(/^kdiag: exit code 300 is out of range/);
   });
 
   it('CrashLoopBackOff: a reason, and the rule that diagnoses it', async () => {
-    const run = await kdiag(['explain', 'CrashLoopBackOff']);
+    const run = await runKdiagOffline(['explain', 'CrashLoopBackOff']);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^CrashLoopBackOff: state\.waiting\.reason/);
     expect(run.stdout).toContain('crash-loop-back-off');
   });
 
   it('oom-killed: a rule id, with how it is detected and fixed', async () => {
-    const run = await kdiag(['explain', 'oom-killed']);
+    const run = await runKdiagOffline(['explain', 'oom-killed']);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^oom-killed \(critical\): /);
     expect(run.stdout).toContain('How kdiag detects it:');
@@ -250,7 +239,7 @@ describe('kdiag explain (offline)', () => {
 
 describe('kdiag rules and --help', () => {
   it('rules lists every rule id', async () => {
-    const run = await kdiag(['rules']);
+    const run = await runKdiagOffline(['rules']);
     expect(run.code).toBe(0);
     const listed = run.stdout.split('\n').filter((line) => /^[a-z0-9-]+ {2}/.test(line)).map((line) => line.split(/\s+/)[0]);
     expect(listed).toEqual(rules.map((rule) => rule.id));
@@ -258,7 +247,7 @@ describe('kdiag rules and --help', () => {
   });
 
   it('--help shows the commands and the exit codes', async () => {
-    const run = await kdiag(['--help']);
+    const run = await runKdiagOffline(['--help']);
     expect(run.code).toBe(0);
     for (const command of ['pod <name>', 'namespace [ns]', 'snapshot [ns]', 'explain <topic>', 'rules']) expect(run.stdout).toContain(command);
     expect(run.stdout).toContain('Exit codes:');
@@ -273,7 +262,7 @@ describe('bad flags', () => {
     [['namespace', '--bogus', '--snapshot', DEMO], /Unknown argument: bogus/],
     [[], /name a command/],
   ])('kdiag %j exits 2 with one line and runs nothing', async (args, message) => {
-    const run = await kdiag(args);
+    const run = await runKdiagOffline(args);
     expect(run.code).toBe(2);
     expect(run.stdout).toBe(''); // the command did not run
     expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
@@ -284,7 +273,7 @@ describe('bad flags', () => {
 
 describe('a reader that goes away', () => {
   it('keeps the exit code and prints no EPIPE error when stdout closes early (kdiag rules | true)', () => {
-    const run = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" rules | true; echo "exit=\${PIPESTATUS[0]}" >&2`], { cwd: ROOT, env: env(), encoding: 'utf8' });
+    const run = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" rules | true; echo "exit=\${PIPESTATUS[0]}" >&2`], { cwd: ROOT, env: offlineEnv(), encoding: 'utf8' });
     expect(run.stderr).not.toMatch(/EPIPE|    at /);
     expect(run.stderr.trim()).toBe('exit=0');
   });
@@ -295,7 +284,7 @@ describe('untrusted names in error messages', () => {
     const file = path.join(temp, 'hostile-names.json');
     const hostile = { apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-\u001b]0;owned\u0007\u001b[2J', namespace: 'default' }, spec: { containers: [] }, status: {} }] };
     writeFileSync(file, JSON.stringify(hostile));
-    const run = await kdiag(['pod', 'web', '--snapshot', file]);
+    const run = await runKdiagOffline(['pod', 'web', '--snapshot', file]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/did you mean: web-\^\[\]0;owned\^G\^\[\[2J\?/);
     expect(run.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);

@@ -1,5 +1,4 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
@@ -8,7 +7,7 @@ import { startApiServer } from './support/api-server.js';
 import type { ApiServer } from './support/api-server.js';
 import { ROOT, fixturePath } from './support/fixtures.js';
 import type { RunResult } from './support/run.js';
-import { onPath, runProgram } from './support/run.js';
+import { closedPort, onPath, runProgram } from './support/run.js';
 
 /**
  * Shell completion, as the shell asks for it: the built bin run with `--get-yargs-completions` and
@@ -112,12 +111,7 @@ describe('names from the cluster', () => {
   });
 
   it('an unreachable or silent API server: no names and no error, within a few seconds', async () => {
-    const port = await new Promise<number>((resolve) => {
-      const probe = net.createServer().listen(0, '127.0.0.1', () => {
-        const { port } = probe.address() as net.AddressInfo;
-        probe.close(() => resolve(port));
-      });
-    });
+    const port = await closedPort();
     const closed = server.writeKubeconfig({ server: `https://127.0.0.1:${port}`, name: 'closed' });
     expect(candidates(await complete(['pod', ''], { KUBECONFIG: closed }))).not.toContain('worker');
     server.setFaults({ stall: true });

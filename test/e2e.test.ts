@@ -1,5 +1,4 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
@@ -8,7 +7,7 @@ import { startApiServer } from './support/api-server.js';
 import type { ApiServer } from './support/api-server.js';
 import { ROOT, fixturePath } from './support/fixtures.js';
 import type { RunResult } from './support/run.js';
-import { expectOneLineError, report, runProgram } from './support/run.js';
+import { closedPort, expectOneLineError, report, runProgram } from './support/run.js';
 
 /**
  * The built CLI (bin/kdiag.js over dist/; `npm test` builds first) against the loopback API server,
@@ -74,15 +73,6 @@ function essence(diagnoses: Diagnosis[]) {
 
 const rulesOf = (r: Report) => r.diagnoses.map((d) => d.rule);
 const since = (start: number) => server.requests.slice(start);
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 describe('kdiag pod and kdiag namespace against a live API server', () => {
   let baseline: Report;

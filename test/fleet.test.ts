@@ -1,5 +1,4 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
@@ -10,7 +9,7 @@ import type { Report } from '../src/model/report.js';
 import { startApiServer } from './support/api-server.js';
 import type { ApiServer } from './support/api-server.js';
 import { ROOT } from './support/fixtures.js';
-import { onPath, runProgram } from './support/run.js';
+import { closedPort, onPath, runProgram } from './support/run.js';
 
 /**
  * Fleet use (docs/fleet.md): the in-cluster CronJob of docs/fleet/cronjob.yaml. Its ClusterRole
@@ -169,12 +168,7 @@ describe('docs/fleet/cronjob.yaml', () => {
   });
 
   it("fails the Job with kdiag's exit code when kdiag cannot read the cluster, with its one line", async () => {
-    const port = await new Promise<number>((resolve) => {
-      const probe = net.createServer().listen(0, '127.0.0.1', () => {
-        const { port } = probe.address() as net.AddressInfo;
-        probe.close(() => resolve(port));
-      });
-    });
+    const port = await closedPort();
     const result = await run(server.writeKubeconfig({ server: `https://127.0.0.1:${port}`, name: 'closed' }));
     expect({ code: result.code, stdout: result.stdout }).toEqual({ code: 3, stdout: '' });
     expect(result.stderr).toMatch(/^kdiag: cannot reach the API server at https:\/\/127\.0\.0\.1:\d+: connection refused\n$/);

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -47,13 +46,7 @@ function npm(args: string[], cwd: string): Promise<RunResult> {
 
 /** Run a program in a directory, bounded by STEP_MS. */
 function runIn(cwd: string, file: string, args: string[], extra: NodeJS.ProcessEnv = {}): Promise<RunResult> {
-  const started = Date.now();
-  return new Promise((resolve) => {
-    execFile(file, args, { cwd, env: env(extra), timeout: STEP_MS, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr), ms: Date.now() - started });
-    });
-  });
+  return runProgram(file, args, env(extra), STEP_MS, cwd);
 }
 
 function ok(result: RunResult, what: string): RunResult {

@@ -9,7 +9,7 @@ import type { Snapshot } from '../src/model/snapshot.js';
 import { escapeXml, renderJunit } from '../src/report/junit.js';
 import { narrow } from '../src/snapshot/select.js';
 import { fixturePath, loadFixture } from './support/fixtures.js';
-import { runKdiagOffline } from './support/run.js';
+import { expectOneLineError, runKdiagOffline } from './support/run.js';
 import { HOSTILE_MESSAGE, HOSTILE_NAME, hostileSnapshot, hostileSnapshotText } from './support/hostile.js';
 
 /*
@@ -309,10 +309,7 @@ describe('kdiag -o junit (the built bin)', () => {
     const file = path.join(temp, 'broken.json');
     writeFileSync(file, '{"kind": "List", "items": [');
     const run = await kdiag(['ns', '--snapshot', file, '-o', 'junit']);
-    expect(run.code).toBe(2);
-    expect(run.stdout).toBe('');
-    expect(run.stderr).toMatch(/^kdiag: /);
-    expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expectOneLineError(run, 2, /^kdiag: /);
   });
 });
 

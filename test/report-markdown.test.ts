@@ -8,7 +8,7 @@ import type { Report } from '../src/model/report.js';
 import { escapeHtml, escapeMarkdown, fenced, renderMarkdown } from '../src/report/markdown.js';
 import { narrow } from '../src/snapshot/select.js';
 import { fixturePath, loadFixture } from './support/fixtures.js';
-import { runKdiagOffline } from './support/run.js';
+import { expectOneLineError, runKdiagOffline } from './support/run.js';
 import { HOSTILE_LOG, HOSTILE_NAME, hostileSnapshot, hostileSnapshotText } from './support/hostile.js';
 
 /*
@@ -249,9 +249,6 @@ describe('kdiag -o markdown (the built bin)', () => {
 
   it('refuses a format it does not know with one line and exit 2', async () => {
     const run = await kdiag(['ns', '--snapshot', DEMO, '-o', 'html']);
-    expect(run.code).toBe(2);
-    expect(run.stdout).toBe('');
-    expect(run.stderr).toMatch(/^kdiag: .*Invalid values.*"text", "json", "markdown", "junit"/);
-    expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expectOneLineError(run, 2, /^kdiag: .*Invalid values.*"text", "json", "markdown", "junit"/);
   });
 });

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { UsageError } from '../src/model/errors.js';
 import type { Report } from '../src/model/report.js';
 import { narrowToLabels } from '../src/snapshot/select.js';
@@ -10,7 +10,7 @@ import { startApiServer } from './support/api-server.js';
 import type { ApiServer } from './support/api-server.js';
 import { ROOT, fixturePath, loadFixture } from './support/fixtures.js';
 import type { RunResult } from './support/run.js';
-import { runProgram } from './support/run.js';
+import { report, runProgram } from './support/run.js';
 
 /**
  * `kdiag namespace -l SELECTOR`: the label selector parser and matcher, the cut of a snapshot to
@@ -160,27 +160,22 @@ describe('kdiag namespace -l against the API server', () => {
     mkdirSync(path.join(home, '.kube'));
     writeFileSync(path.join(home, '.kube', 'config'), readFileSync(server.kubeconfigPath));
   });
-  afterEach(() => server.setFaults());
   afterAll(async () => {
     await server?.close();
     if (home) rmSync(home, { recursive: true, force: true });
   });
 
   const kdiag = (...args: string[]): Promise<RunResult> => runProgram(process.execPath, [BIN, ...args], { PATH: process.env.PATH, HOME: home, NO_COLOR: '1' });
-  const json = (result: RunResult): Report => {
-    expect(result.stderr).toBe('');
-    return JSON.parse(result.stdout) as Report;
-  };
   const podsOf = (r: Report) => [...new Set(r.diagnoses.flatMap((d) => d.affected.filter((a) => a.kind === 'Pod').map((a) => `${a.namespace}/${a.name}`)))].sort();
   const since = (start: number) => server.requests.slice(start);
 
   it('sends the selector as labelSelector on the pods list, and reports only the matching pods', async () => {
-    const all = json(await kdiag('namespace', 'prod', '-o', 'json'));
+    const all = report(await kdiag('namespace', 'prod', '-o', 'json'));
     expect(podsOf(all).some((pod) => !pod.startsWith('prod/web-'))).toBe(true);
 
     const start = server.requests.length;
     const result = await kdiag('namespace', 'prod', '-l', 'app=web', '-o', 'json');
-    const r = json(result);
+    const r = report(result);
     const requests = since(start);
     const podLists = requests.filter((q) => q.path === '/api/v1/namespaces/prod/pods');
     expect(podLists.length).toBeGreaterThan(0);
@@ -194,14 +189,14 @@ describe('kdiag namespace -l against the API server', () => {
     expect(r.diagnoses.length).toBeGreaterThan(0);
     expect(podsOf(r).every((pod) => pod.startsWith('prod/web-7d9f8c6b5-'))).toBe(true);
     // Diagnoses of other workloads are gone, the web ones are as in the whole sweep.
-    const webOnly = (report: Report) => report.diagnoses.filter((d) => d.owner?.name === 'web').map((d) => `${d.rule} ${d.severity}`);
+    const webOnly = (sweep: Report) => sweep.diagnoses.filter((d) => d.owner?.name === 'web').map((d) => `${d.rule} ${d.severity}`);
     expect(r.diagnoses.map((d) => `${d.rule} ${d.severity}`)).toEqual(webOnly(all));
     expect(r.diagnoses.every((d) => d.owner?.name === 'web')).toBe(true);
   });
 
   it('sends set-based selectors in their canonical form', async () => {
     const start = server.requests.length;
-    const r = json(await kdiag('namespace', 'prod', '--selector', 'app in (web, api),!canary', '-o', 'json'));
+    const r = report(await kdiag('namespace', 'prod', '--selector', 'app in (web, api),!canary', '-o', 'json'));
     const podList = since(start).find((q) => q.path === '/api/v1/namespaces/prod/pods');
     expect(podList?.query.labelSelector).toBe('app in (api,web),!canary');
     expect(r.summary.pods).toBe(3);
@@ -210,7 +205,7 @@ describe('kdiag namespace -l against the API server', () => {
 
   it('with -A, the cluster-wide pods list carries it', async () => {
     const start = server.requests.length;
-    const r = json(await kdiag('namespace', '-A', '-l', 'app=web', '-o', 'json'));
+    const r = report(await kdiag('namespace', '-A', '-l', 'app=web', '-o', 'json'));
     expect(since(start).find((q) => q.path === '/api/v1/pods')?.query.labelSelector).toBe('app=web');
     expect(r.summary.pods).toBe(3);
     expect(podsOf(r).every((pod) => /^(prod|staging)\/web-/.test(pod))).toBe(true);
@@ -219,7 +214,7 @@ describe('kdiag namespace -l against the API server', () => {
   it('a selector no pod matches is an empty report, not a missing namespace', async () => {
     const result = await kdiag('namespace', 'prod', '-l', 'app=nothing', '-o', 'json');
     expect(result.code).toBe(0);
-    expect(json(result)).toMatchObject({ summary: { pods: 0 }, diagnoses: [] });
+    expect(report(result)).toMatchObject({ summary: { pods: 0 }, diagnoses: [] });
   });
 
   it('an invalid selector is exit 2 before any request', async () => {
@@ -233,7 +228,7 @@ describe('kdiag namespace -l against the API server', () => {
   it('a config file leaves namespaces out of a live -A sweep', async () => {
     const config = path.join(home, 'no-staging.yaml');
     writeFileSync(config, 'exclude:\n  namespaces: [staging]\n');
-    const r = json(await kdiag('namespace', '-A', '-l', 'app=web', '--config', config, '-o', 'json'));
+    const r = report(await kdiag('namespace', '-A', '-l', 'app=web', '--config', config, '-o', 'json'));
     expect(r.summary.pods).toBe(2);
     expect(podsOf(r).every((pod) => pod.startsWith('prod/'))).toBe(true);
   });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ApiServer } from './support/api-server.js';
 import { startApiServer } from './support/api-server.js';
 import { ROOT } from './support/fixtures.js';
-import { direct, onPath, runProgram } from './support/run.js';
+import { direct, expectOneLineError, onPath, runProgram } from './support/run.js';
 
 /**
  * `kdiag pod|namespace --watch` against the loopback API server: the test changes the world while
@@ -324,9 +324,7 @@ describe('kdiag --watch', () => {
     [['--watch', '--timeout', 'soon'], /^kdiag: --timeout "soon" is not a duration/],
   ])('refuses %j with exit 2 and one line', async (flags, message) => {
     const result = await runProgram(process.execPath, [BIN, 'namespace', 'prod', ...flags, '--kubeconfig', server.kubeconfigPath], { PATH: process.env.PATH, HOME: home }, 10_000);
-    expect(result.code).toBe(2);
-    expect(result.stdout).toBe('');
-    expect(result.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(message)]);
+    expectOneLineError(result, 2, message);
   });
 });
 

@@ -1,5 +1,6 @@
 import { execFile, execFileSync } from 'node:child_process';
 import https from 'node:https';
+import net from 'node:net';
 import type { OutgoingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,16 +17,25 @@ export interface RunResult {
   ms: number;
 }
 
-/** Run a program to completion (bounded by timeoutMs) with exactly this environment. */
-export function runProgram(file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 20_000): Promise<RunResult> {
+/** Run a program to completion (bounded by timeoutMs) with exactly this environment, in cwd if given. */
+export function runProgram(file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 20_000, cwd?: string): Promise<RunResult> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = execFile(file, args, { env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+    const child = execFile(file, args, { cwd, env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr), ms: Date.now() - started });
     });
     child.stdin?.end();
   });
+}
+
+/** A port nothing listens on. */
+export async function closedPort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
 }
 
 /** Whether a program is on the PATH. */
@@ -81,14 +91,20 @@ export function direct(
   });
 }
 
-/**
- * Run the built kdiag binary offline (no kubeconfig, no colour, no jest NODE_OPTIONS), feeding
- * `input` on stdin: how the CLI tests run it on recorded snapshots.
- */
-export function runKdiagOffline(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+/** The environment the CLI tests run kdiag offline in: this one with no kubeconfig, no colour and no jest NODE_OPTIONS. */
+export function offlineEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', KUBECONFIG: path.join(tmpdir(), 'kdiag-test-no-such-kubeconfig') };
   delete env.NODE_OPTIONS; // jest's --experimental-vm-modules is not the CLI's business
   delete env.FORCE_COLOR;
+  return env;
+}
+
+/**
+ * Run the built kdiag binary offline (offlineEnv()), feeding `input` on stdin: how the CLI tests
+ * run it on recorded snapshots.
+ */
+export function runKdiagOffline(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = offlineEnv();
   return new Promise((resolve) => {
     const child = execFile(process.execPath, [path.join(ROOT, 'bin', 'kdiag.js'), ...args], { cwd: ROOT, env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout: String(stdout), stderr: String(stderr) });
@@ -98,13 +114,13 @@ export function runKdiagOffline(args: string[], input?: string): Promise<{ code:
 }
 
 /** The JSON report of a run that wrote nothing on stderr. */
-export function report(result: RunResult): Report {
+export function report(result: Pick<RunResult, 'stdout' | 'stderr'>): Report {
   expect(result.stderr).toBe('');
   return JSON.parse(result.stdout) as Report;
 }
 
 /** An error case: the exit code, nothing on stdout, one `kdiag:` line on stderr and no stack. */
-export function expectOneLineError(result: RunResult, code: number, pattern: RegExp): void {
+export function expectOneLineError(result: Pick<RunResult, 'code' | 'stdout' | 'stderr'>, code: number, pattern: RegExp): void {
   expect({ code: result.code, stdout: result.stdout }).toEqual({ code, stdout: '' });
   expect(result.stderr).not.toContain('    at ');
   const lines = result.stderr.trimEnd().split('\n');
