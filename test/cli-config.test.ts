@@ -4,7 +4,9 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import type { Report } from '../src/model/report.js';
 import { globMatcher } from '../src/model/settings.js';
-import { withoutExcluded } from '../src/snapshot/select.js';
+import type { NamespacePart } from '../src/model/snapshot.js';
+import type { NodeUse } from '../src/snapshot/select.js';
+import { nodeLeftOut, withoutLeftOut } from '../src/snapshot/select.js';
 import { ROOT, fixturePath, loadFixture, readmeConfigExample } from './support/fixtures.js';
 import type { RunResult } from './support/run.js';
 import { report, runProgram } from './support/run.js';
@@ -13,7 +15,7 @@ import { report, runProgram } from './support/run.js';
  * The built binary with a config file (--config, or the default one under $XDG_CONFIG_HOME or
  * ~/.config) and --disable, on the recorded demo namespace: exit codes follow the settings, and
  * every refusal is one line on stderr with exit 2. Also -l on a replayed file, and what a sweep
- * leaves out (withoutExcluded).
+ * leaves out of a namespace (withoutLeftOut).
  */
 
 const BIN = path.join(ROOT, 'bin', 'kdiag.js');
@@ -262,16 +264,23 @@ describe('-l on a replayed file', () => {
   });
 });
 
-describe('withoutExcluded', () => {
+describe('withoutLeftOut', () => {
   const demo = loadFixture('demo-namespace.json');
+  const part = (): NamespacePart => ({ pods: demo.pods, events: demo.events, owners: demo.owners, logs: demo.logs });
+  const use = (): NodeUse => ({ kept: new Set(), dropped: new Set() });
 
-  it('leaves nothing out when nothing matches', () => {
-    expect(withoutExcluded(demo, { pod: () => false, namespace: () => false })).toBe(demo);
+  it('leaves nothing out when nothing matches, and notes the nodes of the kept pods', () => {
+    const nodes = use();
+    const whole = part();
+    expect(withoutLeftOut(whole, { pod: () => false, namespace: () => false }, nodes)).toBe(whole);
+    expect([...nodes.kept].sort()).toEqual([...new Set(demo.pods.map((p) => p.spec.nodeName).filter(Boolean))].sort());
+    expect(nodes.dropped.size).toBe(0);
   });
 
   it('takes a left-out pod with its events and logs, and its workload when every pod of it is left out', () => {
     const out = globMatcher(['cart-*']);
-    const cut = withoutExcluded(demo, { pod: (pod) => out(pod.metadata.name ?? '') });
+    const nodes = use();
+    const cut = withoutLeftOut(part(), { pod: (pod) => out(pod.metadata.name ?? '') }, nodes);
     expect(cut.pods).toHaveLength(12);
     expect(cut.pods.some((p) => p.metadata.name?.startsWith('cart-'))).toBe(false);
     expect(cut.logs.some((l) => l.pod.startsWith('cart-'))).toBe(false);
@@ -279,22 +288,30 @@ describe('withoutExcluded', () => {
     expect(cut.owners.map((o) => o.metadata.name)).not.toContain('cart');
     expect(cut.owners.map((o) => o.metadata.name)).not.toContain('cart-6br8cpcwpc');
     expect(cut.owners.map((o) => o.metadata.name)).toContain('checkout');
-    // Nodes still running kept pods stay.
-    const used = new Set(cut.pods.map((p) => p.spec.nodeName));
-    expect(cut.nodes.filter((n) => used.has(n.metadata.name))).toHaveLength(cut.nodes.length);
-    expect(cut.nodes.length).toBe(used.size - (used.has(undefined) ? 1 : 0));
+    // A node goes only when nothing but left-out pods ran on it.
+    const keptOn = new Set(cut.pods.map((p) => p.spec.nodeName));
+    const cartOn = new Set(demo.pods.filter((p) => out(p.metadata.name ?? '')).map((p) => p.spec.nodeName));
+    for (const node of demo.nodes) {
+      const name = node.metadata.name;
+      expect(nodeLeftOut(nodes, name)).toBe(cartOn.has(name) && !keptOn.has(name));
+    }
   });
 
   it('keeps a workload that still has a pod left', () => {
-    const cut = withoutExcluded(demo, { pod: (pod) => pod.metadata.name === 'search-2pt9gr4ljf-4p2b9' });
+    const cut = withoutLeftOut(part(), { pod: (pod) => pod.metadata.name === 'search-2pt9gr4ljf-4p2b9' }, use());
     expect(cut.owners.map((o) => o.metadata.name)).toContain('search');
     expect(cut.owners.map((o) => o.metadata.name)).not.toContain('search-2pt9gr4ljf');
     expect(cut.owners.map((o) => o.metadata.name)).toContain('search-ckz7pzq5rx');
   });
 
-  it('a left-out namespace goes whole', () => {
-    const cut = withoutExcluded(demo, { namespace: (ns) => ns === 'shop' });
+  it('a left-out namespace goes whole but for its node events (whether a node goes is known at the end)', () => {
+    const nodes = use();
+    const cut = withoutLeftOut(part(), { namespace: (ns) => ns === 'shop' }, nodes);
     expect(cut).toMatchObject({ pods: [], owners: [], logs: [] });
+    expect(cut.events.length).toBeGreaterThan(0);
     expect(cut.events.every((e) => e.involvedObject.kind === 'Node')).toBe(true);
+    expect(nodes.kept.size).toBe(0);
+    expect(demo.nodes.every((node) => nodeLeftOut(nodes, node.metadata.name) === nodes.dropped.has(node.metadata.name ?? ''))).toBe(true);
   });
 });
+

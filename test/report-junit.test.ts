@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { rules } from '../rules/index.js';
 import { diagnose } from '../src/engine/index.js';
 import type { Severity } from '../src/model/finding.js';
+import { Roster } from '../src/model/roster.js';
 import type { Snapshot } from '../src/model/snapshot.js';
 import { escapeXml, renderJunit } from '../src/report/junit.js';
 import { narrow } from '../src/snapshot/select.js';
@@ -100,7 +101,7 @@ const all = (element: XmlElement, name: string): XmlElement[] => [
 ];
 
 function junit(snapshot: Snapshot, failOn: Severity | 'never' = 'critical'): { xml: string; suite: XmlElement; cases: XmlElement[] } {
-  const xml = renderJunit(diagnose(snapshot, rules), snapshot, { failOn });
+  const xml = renderJunit(diagnose(snapshot, rules), Roster.of(snapshot), { failOn });
   const root = parseXml(xml);
   expect(root.name).toBe('testsuites');
   const suites = all(root, 'testsuite');
@@ -275,7 +276,7 @@ describe('kdiag -o junit (the built bin)', () => {
     const run = await kdiag(['namespace', '--snapshot', DEMO, '-o', 'junit']);
     expect(run).toMatchObject({ code: 1, stderr: '' });
     const snapshot = loadFixture('demo-namespace.json');
-    expect(run.stdout).toBe(renderJunit(diagnose(snapshot, rules), snapshot, { failOn: 'critical' }));
+    expect(run.stdout).toBe(renderJunit(diagnose(snapshot, rules), Roster.of(snapshot), { failOn: 'critical' }));
     expect(parseXml(run.stdout).attributes).toMatchObject({ tests: '9', failures: '6' });
   });
 

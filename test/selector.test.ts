@@ -232,5 +232,17 @@ describe('kdiag namespace -l against the API server', () => {
     expect(r.summary.pods).toBe(2);
     expect(podsOf(r).every((pod) => pod.startsWith('prod/'))).toBe(true);
   });
+
+  it('a config file and -o junit keep a live -A sweep namespace by namespace', async () => {
+    const config = path.join(home, 'no-staging-junit.yaml');
+    writeFileSync(config, 'exclude:\n  namespaces: [staging]\n');
+    const testcases = (xml: string) => [...xml.matchAll(/<testcase classname="([^"]*)" name="([^"]*)"/g)].map((m) => `${m[1]} ${m[2]}`);
+    const all = await kdiag('namespace', '-A', '-o', 'junit');
+    const cut = await kdiag('namespace', '-A', '--config', config, '-o', 'junit', '--debug');
+    expect(cut.stderr).toMatch(/^kdiag: read .*, namespace by namespace; read and diagnosed in \d+ ms/m);
+    expect(testcases(all.stdout).some((t) => t.startsWith('staging '))).toBe(true);
+    expect(testcases(cut.stdout)).toEqual(testcases(all.stdout).filter((t) => !t.startsWith('staging ')));
+    expect(cut.stdout).toMatch(/<property name="kdiag.pods" value="5"\/>/);
+  });
 });
 

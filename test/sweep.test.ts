@@ -2,12 +2,16 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { rules } from '../rules/index.js';
+import type { EngineOptions } from '../src/engine/index.js';
 import { diagnose, Engine } from '../src/engine/index.js';
 import { loadKubeConfig } from '../src/kube/config.js';
 import type { FetchOptions } from '../src/kube/fetch.js';
 import { DEFAULT_FETCH, fetchNamespace, sweepAllNamespaces } from '../src/kube/fetch.js';
 import { KubeHttp } from '../src/kube/http.js';
 import type { Report } from '../src/model/report.js';
+import type { RosterPod } from '../src/model/roster.js';
+import { Roster } from '../src/model/roster.js';
+import type { LeaveOut } from '../src/snapshot/select.js';
 import type { NamespacePart } from '../src/model/snapshot.js';
 import { startApiServer } from './support/api-server.js';
 import type { ApiServer } from './support/api-server.js';
@@ -56,11 +60,11 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function swept(options: FetchOptions = DEFAULT_FETCH): Promise<{ report: Report; parts: NamespacePart[] }> {
+async function swept(options: FetchOptions = DEFAULT_FETCH, engineOptions: EngineOptions = {}): Promise<{ report: Report; parts: NamespacePart[] }> {
   let engine: Engine | undefined;
   const parts: NamespacePart[] = [];
   await sweepAllNamespaces(http, 'test', options, (base) => {
-    engine = new Engine(base, rules);
+    engine = new Engine(base, rules, engineOptions);
     return (part) => {
       parts.push(part);
       engine!.add(part);
@@ -126,6 +130,42 @@ describe('a sweep of every namespace, namespace by namespace', () => {
     expect([...new Set(requests.map((r) => r.path.replace(/\/namespaces\/[^/]+\/pods\/[^/]+\/log$/, '/pods/*/log')))].sort()).toEqual(
       expect.arrayContaining(['/api/v1/events', '/api/v1/nodes', '/api/v1/pods', '/apis/apps/v1/replicasets', '/apis/batch/v1/jobs']),
     );
+  });
+});
+
+describe('a sweep of every namespace with exclusions (the config file)', () => {
+  /** kube-system, the only namespace with pods on one NotReady node; and the pods of one workload. */
+  const leaveOut: LeaveOut = { namespace: (ns) => ns === 'kube-system', pod: (pod) => (pod.metadata.name ?? '').startsWith('cart-') };
+  const CNI_ONLY = 'ip-10-0-3-77.eu-west-1.compute.internal';
+  const listed = (pods: RosterPod[]) => pods.map((p) => `${p.namespace}/${p.name} ${p.owner ? `${p.owner.kind}/${p.owner.name}` : '-'}`).sort();
+  const notReady = (report: Report) => report.diagnoses.filter((d) => d.rule === 'node-not-ready').map((d) => d.object.name);
+
+  it('cuts each namespace as it comes: the report and roster of the whole cluster read at once and cut alike', async () => {
+    const roster = new Roster();
+    const { report } = await swept(DEFAULT_FETCH, { leaveOut, roster });
+    const snapshot = await fetchNamespace(http, null, 'test', DEFAULT_FETCH);
+    const wholeRoster = new Roster();
+    const expected = diagnose(snapshot, rules, { leaveOut, roster: wholeRoster });
+    expect(same(report)).toEqual(same(expected));
+    expect(listed(roster.pods)).toEqual(listed(wholeRoster.pods));
+
+    const kept = snapshot.pods.filter((pod) => pod.metadata.namespace !== 'kube-system' && !pod.metadata.name?.startsWith('cart-'));
+    expect(report.summary.pods).toBe(kept.length);
+    expect(listed(roster.pods)).toEqual(listed(Roster.of({ ...snapshot, pods: kept }).pods));
+    const named = report.diagnoses.flatMap((d) => [d.object, ...d.affected]);
+    expect(named.some((ref) => ref.namespace === 'kube-system' || ref.name.startsWith('cart-'))).toBe(false);
+  });
+
+  it('leaves out a node only left-out pods ran on, and keeps one no pod runs on', async () => {
+    const all = (await swept()).report;
+    const { report } = await swept(DEFAULT_FETCH, { leaveOut });
+    expect(notReady(all)).toEqual(expect.arrayContaining([CNI_ONLY, 'node-without-pods']));
+    expect(notReady(report)).toContain('node-without-pods');
+    expect(notReady(report)).not.toContain(CNI_ONLY);
+    // A node that also runs kept pods stays, with only those pods affected.
+    const shared = report.diagnoses.find((d) => d.rule === 'node-not-ready' && d.affected.length > 0)!;
+    expect(shared.affected.every((a) => a.namespace !== 'kube-system')).toBe(true);
+    expect(all.diagnoses.find((d) => d.rule === 'node-not-ready' && d.object.name === shared.object.name)!.affected.some((a) => a.namespace === 'kube-system')).toBe(true);
   });
 });
 

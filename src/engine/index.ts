@@ -10,6 +10,9 @@ import type { NamespacePart, Snapshot, SweepBase } from '../model/snapshot.js';
 import { emptyPart, partOfEvent } from '../model/snapshot.js';
 import { neutralizeDeep } from '../model/text.js';
 import { podRef } from '../model/pod.js';
+import type { Roster } from '../model/roster.js';
+import type { LeaveOut, NodeUse } from '../snapshot/select.js';
+import { nodeLeftOut, withoutLeftOut } from '../snapshot/select.js';
 
 /** A finding tagged with the rule that made it, its effective severity and the workload it is about. */
 export interface Tagged {
@@ -32,9 +35,17 @@ export interface EngineOptions {
    * The user's settings: disabled rules do not run (a symptom they would have folded is then
    * reported on its own), a severity override applies to a rule's findings and again after folding, and
    * thresholds reach the rules through their context. Pod and namespace exclusions are not the
-   * engine's: they are cut from the snapshot before it runs.
+   * engine's: see leaveOut.
    */
   settings?: SettingsInput;
+  /**
+   * What a namespace sweep leaves out (the config file's exclusions): each namespace is cut as it
+   * comes (see withoutLeftOut); at the end, nodes only left-out pods ran on, their events and the
+   * refused reads of left-out namespaces go from what the cluster rules see and from the report.
+   */
+  leaveOut?: LeaveOut;
+  /** Filled with every pod diagnosed (after leaveOut) and its workload, for a report by workload (JUnit). */
+  roster?: Roster;
 }
 
 /** A snapshot cut into its namespaces, in name order: the order the API lists them across namespaces. */
@@ -73,6 +84,7 @@ export class Engine {
   private readonly failed = new Set<string>();
   private readonly kept = { pods: new Set<Pod>(), events: new Set<KubeEvent>(), owners: new Set<Workload>() };
   private readonly podNames = new Map<string, PodName[]>();
+  private readonly nodeUse: NodeUse = { kept: new Set(), dropped: new Set() };
   private pods = 0;
 
   constructor(
@@ -89,9 +101,16 @@ export class Engine {
     });
   }
 
-  private snapshotOf(part: NamespacePart): Snapshot {
-    const { scope, capturedAt, context, nodes, accessErrors } = this.base;
-    return { scope, capturedAt, context, nodes, accessErrors, pods: part.pods, events: part.events, owners: part.owners, logs: part.logs };
+  private snapshotOf(part: NamespacePart, nodes = this.base.nodes): Snapshot {
+    const { scope, capturedAt, context } = this.base;
+    return { scope, capturedAt, context, nodes, accessErrors: this.accessErrors(), pods: part.pods, events: part.events, owners: part.owners, logs: part.logs };
+  }
+
+  /** The refused reads, but those of left-out namespaces. */
+  private accessErrors(): Snapshot['accessErrors'] {
+    const out = this.options.leaveOut?.namespace;
+    const all = this.base.accessErrors;
+    return out && all.some((e) => e.namespace !== null && out(e.namespace)) ? all.filter((e) => e.namespace === null || !out(e.namespace)) : all;
   }
 
   /** Run rules over a context and tag their findings (with the owner of the pod each is about). */
@@ -125,10 +144,12 @@ export class Engine {
    * findings they may meet (see settle); the rest of its findings it folds and groups now.
    */
   add(part: NamespacePart): void {
+    if (this.options.leaveOut) part = withoutLeftOut(part, this.options.leaveOut, this.nodeUse);
     const snapshot = this.snapshotOf(part);
     const index = new SnapshotIndex(snapshot);
     const context: RuleContext = { snapshot, index, now: this.now, settings: this.settings };
     this.pods += part.pods.length;
+    this.options.roster?.add(part.pods, part.owners, index);
     const found: Tagged[] = [];
     this.run(this.local, context, found);
     /** What a cluster rule's finding may name in this namespace: the objects kept for them. */
@@ -232,7 +253,14 @@ export class Engine {
    * namespace (with the owner chains of the pods kept), and the names of every pod by node.
    */
   clusterContext(): RuleContext {
-    const snapshot = this.snapshotOf({ pods: [...this.kept.pods], events: [...this.kept.events], owners: [...this.kept.owners], logs: [] });
+    let events = [...this.kept.events];
+    let nodes = this.base.nodes;
+    if (this.nodeUse.dropped.size > 0) {
+      const out = (name: string | undefined) => nodeLeftOut(this.nodeUse, name);
+      nodes = nodes.filter((node) => !out(node.metadata.name));
+      events = events.filter((event) => event.involvedObject.kind !== 'Node' || !out(event.involvedObject.name));
+    }
+    const snapshot = this.snapshotOf({ pods: [...this.kept.pods], events, owners: [...this.kept.owners], logs: [] }, nodes);
     return { snapshot, index: new SnapshotIndex(snapshot, this.podNames), now: this.now, settings: this.settings };
   }
 
@@ -253,7 +281,7 @@ export class Engine {
       capturedAt: this.base.capturedAt,
       summary,
       diagnoses,
-      accessErrors: this.base.accessErrors,
+      accessErrors: this.accessErrors(),
     };
     return neutralizeDeep(report);
   }

@@ -1,8 +1,7 @@
 import type { ObjectRef, Severity } from '../model/finding.js';
 import { severityWeight } from '../model/finding.js';
 import type { Diagnosis, Report } from '../model/report.js';
-import { controllerOf, SnapshotIndex } from '../model/snapshot-index.js';
-import type { Snapshot } from '../model/snapshot.js';
+import type { Roster } from '../model/roster.js';
 import { neutralize } from '../model/text.js';
 import { describeAffected, describeFacts, describeScope } from './markdown.js';
 
@@ -48,22 +47,21 @@ function caseKey(classname: string, name: string): string {
 }
 
 /**
- * The testcases of a snapshot: every pod's workload (Deployment over its ReplicaSet, CronJob over
+ * The testcases of a roster: every pod's workload (Deployment over its ReplicaSet, CronJob over
  * its Job, StatefulSet, DaemonSet), or the pod itself when it has none, and a lookup from a pod to
- * its testcase. Names come from the snapshot, so they are neutralised like the report's.
+ * its testcase. Names come from the cluster, so they are neutralised like the report's.
  */
-function casesOf(snapshot: Snapshot): { cases: Map<string, Case>; podCase: Map<string, Case>; index: SnapshotIndex } {
-  const index = new SnapshotIndex(snapshot);
+function casesOf(roster: Roster): { cases: Map<string, Case>; podCase: Map<string, Case> } {
   const cases = new Map<string, Case>();
   const podCase = new Map<string, Case>();
-  for (const pod of snapshot.pods) {
-    const namespace = neutralize(pod.metadata.namespace ?? 'default');
-    const owner = index.ownerOf(pod);
-    const name = neutralize(owner ? `${owner.kind}/${owner.name}` : `Pod/${pod.metadata.name ?? ''}`);
+  for (const pod of roster.pods) {
+    const namespace = neutralize(pod.namespace);
+    const { owner } = pod;
+    const name = neutralize(owner ? `${owner.kind}/${owner.name}` : `Pod/${pod.name}`);
     const testcase = caseFor(cases, namespace, name);
-    podCase.set(`${namespace}/${neutralize(pod.metadata.name ?? '')}`, testcase);
+    podCase.set(`${namespace}/${neutralize(pod.name)}`, testcase);
   }
-  return { cases, podCase, index };
+  return { cases, podCase };
 }
 
 function caseFor(cases: Map<string, Case>, classname: string, name: string): Case {
@@ -76,11 +74,11 @@ function caseFor(cases: Map<string, Case>, classname: string, name: string): Cas
   return testcase;
 }
 
-/** The top of a workload's owner chain in the snapshot (a ReplicaSet's Deployment, a Job's CronJob). */
-function topOf(index: SnapshotIndex, ref: ObjectRef): { kind: string; name: string } {
+/** The top of a workload's owner chain in the scope (a ReplicaSet's Deployment, a Job's CronJob). */
+function topOf(roster: Roster, ref: ObjectRef): { kind: string; name: string } {
   let top = { kind: ref.kind, name: ref.name };
   for (let hops = 0; hops < 4; hops++) {
-    const owner = controllerOf(index.workload(top.kind, ref.namespace, top.name)?.metadata.ownerReferences);
+    const owner = roster.parent(top.kind, ref.namespace, top.name);
     if (!owner) break;
     top = { kind: owner.kind, name: neutralize(owner.name) };
   }
@@ -92,7 +90,7 @@ function topOf(index: SnapshotIndex, ref: ObjectRef): { kind: string; name: stri
  * (a ReplicaSet that cannot create pods, a node with none of the scope's pods, a refused read), its
  * object's workload, or the object itself.
  */
-function casesOfDiagnosis(d: Diagnosis, cases: Map<string, Case>, podCase: Map<string, Case>, index: SnapshotIndex): Case[] {
+function casesOfDiagnosis(d: Diagnosis, cases: Map<string, Case>, podCase: Map<string, Case>, roster: Roster): Case[] {
   const refs = [d.object, ...d.affected];
   const found = new Set<Case>();
   for (const ref of refs) {
@@ -104,7 +102,7 @@ function casesOfDiagnosis(d: Diagnosis, cases: Map<string, Case>, podCase: Map<s
   }
   if (found.size === 0) {
     for (const ref of refs) {
-      const top = ref.namespace ? topOf(index, ref) : ref;
+      const top = ref.namespace ? topOf(roster, ref) : ref;
       found.add(caseFor(cases, ref.namespace ?? CLUSTER, `${top.kind}/${top.name}`));
     }
   }
@@ -131,16 +129,16 @@ function describe(d: Diagnosis): string {
 }
 
 /**
- * The JUnit XML report of a diagnosis and the snapshot it was made from (the snapshot lists the
- * healthy pods, which the report only counts). Deterministic: testcases sorted by classname and
- * name, diagnoses in the report's ranked order.
+ * The JUnit XML report of a diagnosis and the roster of what it diagnosed (it lists the healthy
+ * pods, which the report only counts: see EngineOptions.roster, Roster.of). Deterministic:
+ * testcases sorted by classname and name, diagnoses in the report's ranked order.
  */
-export function renderJunit(report: Report, snapshot: Snapshot, options: JunitOptions): string {
-  const { cases, podCase, index } = casesOf(snapshot);
+export function renderJunit(report: Report, roster: Roster, options: JunitOptions): string {
+  const { cases, podCase } = casesOf(roster);
   const threshold = options.failOn === 'never' ? Infinity : severityWeight(options.failOn);
   for (const d of report.diagnoses) {
     const failing = severityWeight(d.severity) >= threshold;
-    for (const testcase of casesOfDiagnosis(d, cases, podCase, index)) (failing ? testcase.failures : testcase.output).push(d);
+    for (const testcase of casesOfDiagnosis(d, cases, podCase, roster)) (failing ? testcase.failures : testcase.output).push(d);
   }
   const sorted = [...cases.values()].sort((a, b) => (a.classname < b.classname ? -1 : a.classname > b.classname ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const tests = sorted.length;

@@ -1,7 +1,7 @@
-import type { Pod } from '../model/k8s.js';
+import type { KubeEvent, Pod } from '../model/k8s.js';
 import { NotFoundError } from '../model/errors.js';
 import { SnapshotIndex, controllerOf } from '../model/snapshot-index.js';
-import type { Snapshot } from '../model/snapshot.js';
+import type { NamespacePart, Snapshot } from '../model/snapshot.js';
 
 /** The pods `kdiag pod NAME` means, and how NAME was matched. */
 export interface PodSelection {
@@ -181,53 +181,72 @@ export function narrowToLabels(snapshot: Snapshot, matches: (labels: Readonly<Re
   };
 }
 
+/** What a namespace sweep leaves out, as the config file says: pods by a test, namespaces by name. */
+export interface LeaveOut {
+  pod?: (pod: Pod) => boolean;
+  namespace?: (namespace: string) => boolean;
+}
+
 /**
- * A snapshot without the pods and namespaces a sweep leaves out: a left-out pod goes with its
- * events and log tails, a node with them when only left-out pods ran on it, and a workload when it
- * had pods and every one was left out; a left-out namespace goes whole (pods, workloads, events,
- * logs, refused reads). Everything else stays as it is.
+ * The nodes the pods of a sweep ran on, as its namespaces go by: those of kept pods and those of
+ * left-out pods. A node goes from the report when only left-out pods ran on it (see nodeLeftOut),
+ * which is known once every namespace was seen.
  */
-export function withoutExcluded(snapshot: Snapshot, leaveOut: { pod?: (pod: Pod) => boolean; namespace?: (namespace: string) => boolean }): Snapshot {
+export interface NodeUse {
+  kept: Set<string>;
+  dropped: Set<string>;
+}
+
+/** Whether a node goes from a sweep's report: pods ran on it, and every one was left out. */
+export function nodeLeftOut(use: NodeUse, name: string | undefined): boolean {
+  return !!name && use.dropped.has(name) && !use.kept.has(name);
+}
+
+/**
+ * A namespace's objects without what a sweep leaves out: a left-out pod goes with its events and
+ * log tails, and a workload when it had pods and every one was left out; a left-out namespace goes
+ * whole (pods, workloads, events, logs), but for node events: whether a node goes is only known at
+ * the end of the sweep, so they stay, and the nodes the pods ran on go into `nodes`. The part is
+ * returned as it is when nothing in it is left out.
+ */
+export function withoutLeftOut(part: NamespacePart, leaveOut: LeaveOut, nodes: NodeUse): NamespacePart {
   const outNamespace = leaveOut.namespace ?? (() => false);
   const outPod = (pod: Pod) => outNamespace(pod.metadata.namespace ?? 'default') || (leaveOut.pod?.(pod) ?? false);
-  if (!snapshot.pods.some(outPod) && !snapshot.owners.some((o) => outNamespace(o.metadata.namespace ?? 'default')) && !snapshot.events.some((e) => outNamespace(eventNamespace(e) ?? ''))) {
-    return snapshot;
-  }
-  const index = new SnapshotIndex(snapshot);
-  const pods: Pod[] = [];
   const droppedPods = new Set<string>();
-  const nodesKept = new Set<string>();
-  const nodesDropped = new Set<string>();
+  for (const pod of part.pods) {
+    const out = outPod(pod);
+    if (pod.spec.nodeName) (out ? nodes.dropped : nodes.kept).add(pod.spec.nodeName);
+    if (out) droppedPods.add(`${pod.metadata.namespace}/${pod.metadata.name}`);
+  }
+  const eventOut = (event: KubeEvent) => event.involvedObject.kind !== 'Node' && outNamespace(eventNamespace(event) ?? '');
+  if (droppedPods.size === 0 && !part.owners.some((o) => outNamespace(o.metadata.namespace ?? 'default')) && !part.events.some(eventOut)) return part;
+  const workloads = new Map(part.owners.map((o) => [ownerKey(o.kind, o.metadata.namespace, o.metadata.name), o]));
   const ownersKept = new Set<string>();
   const ownersDropped = new Set<string>();
-  for (const pod of snapshot.pods) {
-    const out = outPod(pod);
+  const pods: Pod[] = [];
+  for (const pod of part.pods) {
     const namespace = pod.metadata.namespace;
-    if (out) droppedPods.add(`${namespace}/${pod.metadata.name}`);
-    else pods.push(pod);
-    if (pod.spec.nodeName) (out ? nodesDropped : nodesKept).add(pod.spec.nodeName);
+    const out = droppedPods.has(`${namespace}/${pod.metadata.name}`);
+    if (!out) pods.push(pod);
     let ref = controllerOf(pod.metadata.ownerReferences);
     for (let hops = 0; ref && hops < 4; hops++) {
-      (out ? ownersDropped : ownersKept).add(ownerKey(ref.kind, namespace, ref.name));
-      ref = controllerOf(index.workload(ref.kind, namespace, ref.name)?.metadata.ownerReferences);
+      const key = ownerKey(ref.kind, namespace, ref.name);
+      (out ? ownersDropped : ownersKept).add(key);
+      ref = controllerOf(workloads.get(key)?.metadata.ownerReferences);
     }
   }
-  const nodeOut = (name: string | undefined) => !!name && nodesDropped.has(name) && !nodesKept.has(name);
   const ownerOut = (key: string) => ownersDropped.has(key) && !ownersKept.has(key);
   return {
-    ...snapshot,
     pods,
-    nodes: snapshot.nodes.filter((node) => !nodeOut(node.metadata.name)),
-    owners: snapshot.owners.filter((o) => !outNamespace(o.metadata.namespace ?? 'default') && !ownerOut(ownerKey(o.kind, o.metadata.namespace, o.metadata.name))),
-    events: snapshot.events.filter((event) => {
+    owners: part.owners.filter((o) => !outNamespace(o.metadata.namespace ?? 'default') && !ownerOut(ownerKey(o.kind, o.metadata.namespace, o.metadata.name))),
+    events: part.events.filter((event) => {
       const o = event.involvedObject;
-      if (o.kind === 'Node') return !nodeOut(o.name);
+      if (o.kind === 'Node') return true;
       const namespace = eventNamespace(event);
       if (namespace && outNamespace(namespace)) return false;
       if (o.kind === 'Pod') return !droppedPods.has(`${namespace}/${o.name}`);
       return !ownerOut(ownerKey(o.kind ?? '', namespace, o.name));
     }),
-    logs: snapshot.logs.filter((log) => !droppedPods.has(`${log.namespace}/${log.pod}`)),
-    accessErrors: snapshot.accessErrors.filter((e) => e.namespace === null || !outNamespace(e.namespace)),
+    logs: part.logs.filter((log) => !droppedPods.has(`${log.namespace}/${log.pod}`)),
   };
 }

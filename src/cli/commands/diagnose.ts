@@ -11,7 +11,9 @@ import { readSnapshotFile } from '../../snapshot/file.js';
 import type { Settings } from '../../model/settings.js';
 import { globMatcher } from '../../model/settings.js';
 import { neutralize } from '../../model/text.js';
-import { narrow, narrowNamespace, narrowToLabels, podNotFound, selectPods, withoutExcluded } from '../../snapshot/select.js';
+import { Roster } from '../../model/roster.js';
+import type { LeaveOut } from '../../snapshot/select.js';
+import { narrow, narrowNamespace, narrowToLabels, podNotFound, selectPods } from '../../snapshot/select.js';
 import type { LabelSelector } from '../../snapshot/selector.js';
 import { matchesSelector, parseSelector } from '../../snapshot/selector.js';
 import { loadSettings } from '../config-file.js';
@@ -48,23 +50,24 @@ function toLabels(snapshot: Snapshot, selector: LabelSelector | undefined): Snap
 
 /**
  * What a namespace sweep leaves out, as the config file says: pods by name, and namespaces when the
- * sweep spans several (-A, or a replayed file of several). `kdiag pod NAME` diagnoses what it names.
+ * sweep spans several (-A, or a replayed file of several); the engine cuts each namespace as it
+ * comes. `kdiag pod NAME` diagnoses what it names.
  */
-function excluded(snapshot: Snapshot, settings: Settings, mode: GlobalArgs['mode']): Snapshot {
-  if (mode !== 'namespace') return snapshot;
+export function leaveOutOf(settings: Settings, mode: GlobalArgs['mode'], scope: Snapshot['scope']): LeaveOut | undefined {
   const { namespaces, pods } = settings.exclude;
+  const byNamespace = scope.kind === 'Cluster' && namespaces.length > 0;
+  if (mode !== 'namespace' || (pods.length === 0 && !byNamespace)) return undefined;
   const podOut = globMatcher(pods);
-  const namespaceOut = snapshot.scope.kind === 'Cluster' ? globMatcher(namespaces) : undefined;
-  return withoutExcluded(snapshot, { pod: (pod) => podOut(pod.metadata.name ?? ''), namespace: namespaceOut });
+  return { pod: pods.length > 0 ? (pod) => podOut(pod.metadata.name ?? '') : undefined, namespace: byNamespace ? globMatcher(namespaces) : undefined };
 }
 
 /**
  * Whether a sweep goes namespace by namespace without holding the cluster: a live `namespace -A`
- * whose report needs nothing but the diagnoses. A label selector, exclusions (they drop nodes with
- * the pods left out) and the JUnit report (a testcase per workload) need the whole snapshot.
+ * without a label selector (what it keeps of a namespace depends on the workloads' templates and
+ * the nodes of the pods it selects, across the whole snapshot).
  */
-function sweepsByNamespace(args: GlobalArgs, settings: Settings, selector: LabelSelector | undefined): boolean {
-  return args.mode === 'namespace' && !args.snapshot && args.allNamespaces === true && !selector && args.output !== 'junit' && settings.exclude.pods.length === 0 && settings.exclude.namespaces.length === 0;
+function sweepsByNamespace(args: GlobalArgs, selector: LabelSelector | undefined): boolean {
+  return args.mode === 'namespace' && !args.snapshot && args.allNamespaces === true && !selector;
 }
 
 /** What was read, for --debug. */
@@ -104,32 +107,33 @@ export async function runDiagnose(args: GlobalArgs): Promise<number> {
   if (args.watch || args.timeout !== undefined) {
     const { checkWatchArgs, runWatch } = await import('./watch.js');
     const timeoutMs = checkWatchArgs(args);
-    const adjust = (snapshot: Snapshot) => excluded(toLabels(snapshot, selector), settings, args.mode);
-    return runWatch(args, { rules: await loadRules(), settings, adjust }, timeoutMs);
+    const adjust = (snapshot: Snapshot) => toLabels(snapshot, selector);
+    return runWatch(args, { rules: await loadRules(), settings, adjust, leaveOut: (scope) => leaveOutOf(settings, args.mode, scope) }, timeoutMs);
   }
   const started = performance.now();
   const onRuleError = ruleErrorReporter(args);
   let report: Report;
-  let snapshot: Snapshot | undefined;
   let counts: string;
+  /** The pods diagnosed and their workloads, for the JUnit report's testcases. */
+  const roster = args.output === 'junit' ? new Roster() : undefined;
   /** When reading ended, where it is apart from diagnosing. */
   let readAt: number | undefined;
-  if (sweepsByNamespace(args, settings, selector)) {
+  if (sweepsByNamespace(args, selector)) {
     // Every namespace, diagnosed as each one comes in and then let go of: the cluster is never held.
     const rules = await loadRules();
     let engine: Engine | undefined;
     const read = await sweepLive(args, (base) => {
-      const made = new Engine(base, rules, { settings, onRuleError });
+      const made = new Engine(base, rules, { settings, onRuleError, leaveOut: leaveOutOf(settings, args.mode, base.scope), roster });
       engine = made;
       return (part) => made.add(part);
     });
     report = engine!.finish();
     counts = `${countsText(read)}${read.late ? ` (${read.late} listed out of namespace order)` : ''}, namespace by namespace`;
   } else {
-    snapshot = excluded(args.snapshot ? replay(args, selector) : await readLive(args, undefined, selector), settings, args.mode);
+    const snapshot = args.snapshot ? replay(args, selector) : await readLive(args, undefined, selector);
     const rules = await loadRules();
     readAt = performance.now();
-    report = diagnose(snapshot, rules, { settings, onRuleError });
+    report = diagnose(snapshot, rules, { settings, onRuleError, leaveOut: leaveOutOf(settings, args.mode, snapshot.scope), roster });
     const { pods, events, nodes, owners, logs } = snapshot;
     counts = countsText({ pods: pods.length, events: events.length, nodes: nodes.length, owners: owners.length, logs: logs.length });
   }
@@ -140,7 +144,7 @@ export async function runDiagnose(args: GlobalArgs): Promise<number> {
       : args.output === 'markdown'
         ? renderMarkdown(report, { verbose: args.verbose ?? false })
         : args.output === 'junit'
-          ? renderJunit(report, snapshot!, { failOn: args.failOn })
+          ? renderJunit(report, roster!, { failOn: args.failOn })
           : renderText(report, textOptions(args));
   if (args.debug) {
     const ms = (from: number, to: number) => `${Math.round(to - from)} ms`;
