@@ -6,6 +6,7 @@ import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { ClusterError } from '../model/errors.js';
 import { firstLine, neutralize } from '../model/text.js';
 import { VERSION } from '../model/version.js';
+import { withoutManagedFields } from './managed-fields.js';
 
 /**
  * GET-only access to the API server. @kubernetes/client-node supplies what is hard to get right
@@ -114,7 +115,8 @@ export class KubeHttp {
   }
 
   /**
-   * GET a path (with query) and parse its JSON body; retries transient failures. For a list,
+   * GET a path (with query) and parse its JSON body, without the managedFields kdiag never reads
+   * (see managed-fields.ts); retries transient failures. For a list,
    * `onContinue` hears its continue token as soon as the first bytes of a 2xx answer carry it
    * (before the rest arrives): the caller may ask for the next page meanwhile. It may be called
    * again by a retry; nothing is called when the head does not say (see listContinue).
@@ -122,7 +124,7 @@ export class KubeHttp {
   async getJson(pathname: string, query: Record<string, string | number | boolean | undefined> = {}, onContinue?: (token: string) => void): Promise<unknown> {
     const text = await this.getText(pathname, query, 'application/json', onContinue);
     try {
-      return JSON.parse(text);
+      return JSON.parse(withoutManagedFields(text));
     } catch {
       throw new ClusterError(`the API server at ${this.server} answered ${pathname} with something that is not JSON`);
     }
