@@ -129,7 +129,7 @@ export function eventEvidence(event: KubeEvent): string {
 
 /** The pod's events with one of the given reasons, oldest first. */
 export function eventsWithReason(index: SnapshotIndex, pod: Pod, ...reasons: string[]): KubeEvent[] {
-  return index.podEvents(pod).filter((event) => event.reason !== undefined && reasons.includes(event.reason));
+  return index.podEventsWithReason(pod, reasons);
 }
 
 /** Events that concern one container: the kubelet sets fieldPath `spec.containers{NAME}`. */

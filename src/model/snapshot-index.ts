@@ -31,6 +31,8 @@ export class SnapshotIndex {
   /** eventsByName's lists sorted oldest first, each sorted once, on first use. */
   private readonly sortedByName = new Map<string, KubeEvent[]>();
   private readonly podEventsCache = new WeakMap<Pod, readonly KubeEvent[]>();
+  /** A pod's events as listed (not sorted), for the lookups by reason that sort only what they find. */
+  private readonly listedCache = new WeakMap<Pod, readonly KubeEvent[]>();
   private readonly nodesByName = new Map<string, Node>();
   private readonly podsByNode = new Map<string, Pod[]>();
   private readonly ownersByName = new Map<string, Workload>();
@@ -81,6 +83,30 @@ export class SnapshotIndex {
     if (!events) {
       events = this.eventsFor('Pod', pod.metadata.namespace, pod.metadata.name, pod.metadata.uid);
       this.podEventsCache.set(pod, events);
+    }
+    return events;
+  }
+
+  /**
+   * A pod's events with one of `reasons`, oldest first: the order podEvents would give them in.
+   * Most pods have none of the reasons a rule asks for, and then nothing is sorted.
+   */
+  podEventsWithReason(pod: Pod, reasons: readonly string[]): KubeEvent[] {
+    const sorted = this.podEventsCache.get(pod);
+    let picked: KubeEvent[] | undefined;
+    for (const event of sorted ?? this.listedPodEvents(pod)) if (event.reason !== undefined && reasons.includes(event.reason)) (picked ??= []).push(event);
+    if (!picked) return [];
+    return sorted || picked.length < 2 ? picked : byTime(picked);
+  }
+
+  /** A pod's events in list order, by uid as in eventsFor. */
+  private listedPodEvents(pod: Pod): readonly KubeEvent[] {
+    let events = this.listedCache.get(pod);
+    if (!events) {
+      const all = this.eventsByName.get(key('Pod', pod.metadata.namespace, pod.metadata.name)) ?? [];
+      const uid = pod.metadata.uid;
+      events = uid && all.some((event) => event.involvedObject.uid && event.involvedObject.uid !== uid) ? all.filter((event) => !event.involvedObject.uid || event.involvedObject.uid === uid) : all;
+      this.listedCache.set(pod, events);
     }
     return events;
   }
