@@ -3,10 +3,14 @@ import { withoutManagedFields } from '../src/kube/managed-fields.js';
 import { loadFixture } from './support/fixtures.js';
 
 /**
- * metadata.managedFields cut from an answer's text before it is parsed: the parse of the cut text
- * equals the parse of the whole text with every managedFields key deleted, whatever the strings in
- * them hold; a text laid out otherwise than the API server writes it is left alone.
+ * metadata.managedFields cut from an answer's bytes before they are decoded and parsed: the parse
+ * of the cut text equals the parse of the whole text with every managedFields key deleted,
+ * whatever the strings in them hold (also multi-byte UTF-8); a text laid out otherwise than the API
+ * server writes it is left alone.
  */
+
+/** The function on a text's UTF-8 bytes, back as text. */
+const cutText = (text: string) => withoutManagedFields(Buffer.from(text, 'utf8')).toString('utf8');
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -58,7 +62,7 @@ function podList(fields: (i: number) => Json): { [key: string]: Json } {
 }
 
 function expectCut(text: string): string {
-  const cut = withoutManagedFields(text);
+  const cut = cutText(text);
   expect(JSON.parse(cut)).toEqual(deleted(JSON.parse(text) as Json));
   return cut;
 }
@@ -73,7 +77,7 @@ describe('withoutManagedFields', () => {
   });
 
   it('follows strings that look like JSON: brackets, quotes, backslashes, the key itself', () => {
-    const hostile = ['x]},"spec":{"containers":[]}}', 'a\\"]}', '\\', '\\\\', '"managedFields":[', '[[[{{{', '}]', 'é\u2028'];
+    const hostile = ['x]},"spec":{"containers":[]}}', 'a\\"]}', '\\', '\\\\', '"managedFields":[', '[[[{{{', '}]', 'é\u2028', 'ü"]}😀', '\u005d\u0022'];
     const text = JSON.stringify(podList((i) => managedFields(hostile[i % hostile.length])));
     expect(expectCut(text)).not.toContain('"managedFields":[{');
     // The key's text inside a string value stays where it is.
@@ -91,16 +95,17 @@ describe('withoutManagedFields', () => {
     }
   });
 
-  it('leaves alone a text laid out otherwise, a text without them and a text that ends inside them', () => {
+  it('leaves alone a text laid out otherwise, a text without them and what follows an unfinished one', () => {
     const pretty = JSON.stringify(podList(() => managedFields()), null, 2);
-    expect(withoutManagedFields(pretty)).toBe(pretty);
-    const plain = JSON.stringify({ kind: 'EventList', items: [] });
+    expect(cutText(pretty)).toBe(pretty);
+    const plain = Buffer.from(JSON.stringify({ kind: 'EventList', items: [] }));
     expect(withoutManagedFields(plain)).toBe(plain);
     const spaced = '{"metadata":{ "managedFields":[{"a":1}] ,"name":"p"}}';
-    expect(withoutManagedFields(spaced)).toBe(spaced);
-    const truncated = JSON.stringify(podList(() => managedFields())).slice(0, 3000);
-    expect(truncated).toContain('"managedFields":[');
-    expect(withoutManagedFields(truncated)).toBe(truncated);
+    expect(cutText(spaced)).toBe(spaced);
+    const whole = JSON.stringify(podList(() => managedFields()));
+    const second = whole.indexOf('"managedFields":[', whole.indexOf('"managedFields":[') + 1);
+    const truncated = whole.slice(0, second + 100);
+    expect(cutText(truncated)).toBe(cutText(whole.slice(0, second)) + whole.slice(second, second + 100));
   });
 
   it('agrees with parse-then-delete on random documents', () => {

@@ -122,22 +122,27 @@ export class KubeHttp {
    * again by a retry; nothing is called when the head does not say (see listContinue).
    */
   async getJson(pathname: string, query: Record<string, string | number | boolean | undefined> = {}, onContinue?: (token: string) => void): Promise<unknown> {
-    const text = await this.getText(pathname, query, 'application/json', onContinue);
+    const text = await this.get(pathname, query, 'application/json', onContinue, true);
     try {
-      return JSON.parse(withoutManagedFields(text));
+      return JSON.parse(text);
     } catch {
       throw new ClusterError(`the API server at ${this.server} answered ${pathname} with something that is not JSON`);
     }
   }
 
   /** GET a path and return its body as text (pod logs). */
-  async getText(pathname: string, query: Record<string, string | number | boolean | undefined> = {}, accept = '*/*', onContinue?: (token: string) => void): Promise<string> {
+  getText(pathname: string, query: Record<string, string | number | boolean | undefined> = {}, accept = '*/*', onContinue?: (token: string) => void): Promise<string> {
+    return this.get(pathname, query, accept, onContinue, false);
+  }
+
+  /** getText, and for JSON (`json`) without metadata.managedFields. */
+  private async get(pathname: string, query: Record<string, string | number | boolean | undefined>, accept: string, onContinue: ((token: string) => void) | undefined, json: boolean): Promise<string> {
     const url = new URL(this.base.pathname.replace(/\/$/, '') + pathname, this.base);
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
     const retries = this.options.retries ?? 3;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.once(url, accept, onContinue);
+        return await this.once(url, accept, onContinue, json);
       } catch (error) {
         const retryAfter = retryDelay(error, attempt);
         if (attempt >= retries || retryAfter === undefined) throw error;
@@ -265,7 +270,7 @@ export class KubeHttp {
     });
   }
 
-  private async once(url: URL, accept: string, onContinue?: (token: string) => void): Promise<string> {
+  private async once(url: URL, accept: string, onContinue: ((token: string) => void) | undefined, json: boolean): Promise<string> {
     const opts = await this.prepare();
     const transport = url.protocol === 'http:' ? http : https;
     const started = Date.now();
@@ -294,7 +299,8 @@ export class KubeHttp {
           });
           res.on('error', (error) => reject(networkError(error, this.server)));
           res.on('end', () => {
-            const body = Buffer.concat(chunks).toString('utf8');
+            const bytes = Buffer.concat(chunks);
+            const body = (ok && json ? withoutManagedFields(bytes) : bytes).toString('utf8');
             this.options.onRequest?.(`GET ${url.pathname}${url.search} -> ${status} (${Date.now() - started} ms)`);
             if (ok) return resolve(body);
             reject(statusError(status, body, res.headers['retry-after'], this.server, this.kc.getCurrentContext()));
