@@ -4,7 +4,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { UsageError } from '../src/model/errors.js';
 import type { Report } from '../src/model/report.js';
-import { narrowToLabels } from '../src/snapshot/select.js';
+import type { NamespacePart, Snapshot } from '../src/model/snapshot.js';
+import type { NodeUse } from '../src/snapshot/select.js';
+import { selectedOf, selectionCut } from '../src/snapshot/select.js';
 import { matchesSelector, parseSelector } from '../src/snapshot/selector.js';
 import { startApiServer } from './support/api-server.js';
 import type { ApiServer } from './support/api-server.js';
@@ -13,7 +15,7 @@ import type { RunResult } from './support/run.js';
 import { report, runProgram } from './support/run.js';
 
 /**
- * `kdiag namespace -l SELECTOR`: the label selector parser and matcher, the cut of a snapshot to
+ * `kdiag namespace -l SELECTOR`: the label selector parser and matcher, the cut of a namespace to
  * the selected pods, and the built CLI replaying a file and reading the loopback API server (which
  * must receive the selector as labelSelector on the pods list).
  */
@@ -100,12 +102,15 @@ describe('matchesSelector', () => {
   });
 });
 
-describe('narrowToLabels', () => {
-  it('keeps the selected pods with their owners, nodes, events and logs, and nothing of the others', () => {
+describe('selectedOf', () => {
+  const part = (snapshot: Snapshot): NamespacePart => ({ pods: snapshot.pods, events: snapshot.events, owners: snapshot.owners, logs: snapshot.logs });
+  const use = (): NodeUse => ({ kept: new Set(), dropped: new Set() });
+
+  it('keeps the selected pods with their owners, events and logs, and nothing of the others; notes their nodes', () => {
     const snapshot = loadFixture('demo-namespace.json');
     const selector = parseSelector('app in (cart,checkout)');
-    const cut = narrowToLabels(snapshot, (labels) => matchesSelector(selector, labels));
-    expect(cut.scope).toEqual(snapshot.scope);
+    const used = use();
+    const cut = selectedOf(part(snapshot), (labels) => matchesSelector(selector, labels), used);
     expect(cut.pods.map((p) => p.metadata.name).sort()).toEqual([
       'cart-6br8cpcwpc-v9tpm',
       'cart-6br8cpcwpc-xd6r6',
@@ -120,27 +125,31 @@ describe('narrowToLabels', () => {
       'ReplicaSet/checkout-pxm8xhfkz9',
     ]);
     const names = new Set(cut.pods.map((p) => p.metadata.name));
-    const nodes = new Set(cut.pods.map((p) => p.spec.nodeName));
-    expect(cut.nodes.every((n) => nodes.has(n.metadata.name))).toBe(true);
+    const nodes = new Set(cut.pods.map((p) => p.spec.nodeName).filter((n): n is string => !!n));
+    expect([...used.kept].sort()).toEqual([...nodes].sort());
+    // The node diagnoses then see only those nodes; the node events stay until that is known.
+    const { nodeOut } = selectionCut(() => true);
+    expect(snapshot.nodes.filter((n) => !nodeOut(used, n.metadata.name)).map((n) => n.metadata.name).sort()).toEqual([...nodes].sort());
+    expect(snapshot.nodes.length).toBeGreaterThan(nodes.size);
     expect(cut.logs.every((l) => names.has(l.pod))).toBe(true);
     expect(cut.logs.length).toBeGreaterThan(0);
     for (const event of cut.events) {
       const o = event.involvedObject;
       if (o.kind === 'Pod') expect(names.has(o.name)).toBe(true);
-      else if (o.kind === 'Node') expect(nodes.has(o.name)).toBe(true);
-      else expect(['cart', 'checkout', 'cart-6br8cpcwpc', 'checkout-pxm8xhfkz9']).toContain(o.name);
+      else if (o.kind !== 'Node') expect(['cart', 'checkout', 'cart-6br8cpcwpc', 'checkout-pxm8xhfkz9']).toContain(o.name);
     }
-    expect(cut.events.length).toBeGreaterThan(0);
+    expect(cut.events.filter((e) => e.involvedObject.kind === 'Node')).toEqual(snapshot.events.filter((e) => e.involvedObject.kind === 'Node'));
+    expect(cut.events.some((e) => e.involvedObject.kind === 'Pod')).toBe(true);
   });
 
   it('keeps a workload whose pod template matches though it has no pod (it may be failing to create them)', () => {
     const snapshot = loadFixture('demo-namespace.json');
     const podless = { ...snapshot, pods: snapshot.pods.filter((p) => p.metadata.labels?.app !== 'cart') };
     const selector = parseSelector('app=cart');
-    const cut = narrowToLabels(podless, (labels) => matchesSelector(selector, labels));
+    const cut = selectedOf(part(podless), (labels) => matchesSelector(selector, labels), use());
     expect(cut.pods).toEqual([]);
     expect(cut.owners.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(['Deployment/cart', 'ReplicaSet/cart-6br8cpcwpc']);
-    expect(cut.events.every((e) => ['cart', 'cart-6br8cpcwpc'].includes(e.involvedObject.name ?? ''))).toBe(true);
+    expect(cut.events.filter((e) => e.involvedObject.kind !== 'Node').every((e) => ['cart', 'cart-6br8cpcwpc'].includes(e.involvedObject.name ?? ''))).toBe(true);
   });
 });
 
@@ -203,9 +212,11 @@ describe('kdiag namespace -l against the API server', () => {
     expect(podsOf(r).every((pod) => /^prod\/(web|api)-/.test(pod))).toBe(true);
   });
 
-  it('with -A, the cluster-wide pods list carries it', async () => {
+  it('with -A, the cluster-wide pods list carries it, and the sweep goes namespace by namespace', async () => {
     const start = server.requests.length;
-    const r = report(await kdiag('namespace', '-A', '-l', 'app=web', '-o', 'json'));
+    const run = await kdiag('namespace', '-A', '-l', 'app=web', '-o', 'json', '--debug');
+    expect(run.stderr).toMatch(/^kdiag: read .*, namespace by namespace; read and diagnosed in \d+ ms/m);
+    const r = JSON.parse(run.stdout) as Report;
     expect(since(start).find((q) => q.path === '/api/v1/pods')?.query.labelSelector).toBe('app=web');
     expect(r.summary.pods).toBe(3);
     expect(podsOf(r).every((pod) => /^(prod|staging)\/web-/.test(pod))).toBe(true);

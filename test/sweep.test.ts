@@ -12,6 +12,8 @@ import type { Report } from '../src/model/report.js';
 import type { RosterPod } from '../src/model/roster.js';
 import { Roster } from '../src/model/roster.js';
 import type { LeaveOut } from '../src/snapshot/select.js';
+import { matchesSelector, parseSelector } from '../src/snapshot/selector.js';
+import type { Pod } from '../src/model/k8s.js';
 import type { NamespacePart } from '../src/model/snapshot.js';
 import { startApiServer } from './support/api-server.js';
 import type { ApiServer } from './support/api-server.js';
@@ -60,16 +62,22 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function swept(options: FetchOptions = DEFAULT_FETCH, engineOptions: EngineOptions = {}): Promise<{ report: Report; parts: NamespacePart[] }> {
+async function swept(options: FetchOptions = DEFAULT_FETCH, engineOptions: EngineOptions = {}, labelSelector?: string): Promise<{ report: Report; parts: NamespacePart[] }> {
   let engine: Engine | undefined;
   const parts: NamespacePart[] = [];
-  await sweepAllNamespaces(http, 'test', options, (base) => {
-    engine = new Engine(base, rules, engineOptions);
-    return (part) => {
-      parts.push(part);
-      engine!.add(part);
-    };
-  });
+  await sweepAllNamespaces(
+    http,
+    'test',
+    options,
+    (base) => {
+      engine = new Engine(base, rules, engineOptions);
+      return (part) => {
+        parts.push(part);
+        engine!.add(part);
+      };
+    },
+    labelSelector,
+  );
   return { report: engine!.finish(), parts };
 }
 
@@ -166,6 +174,32 @@ describe('a sweep of every namespace with exclusions (the config file)', () => {
     const shared = report.diagnoses.find((d) => d.rule === 'node-not-ready' && d.affected.length > 0)!;
     expect(shared.affected.every((a) => a.namespace !== 'kube-system')).toBe(true);
     expect(all.diagnoses.find((d) => d.rule === 'node-not-ready' && d.object.name === shared.object.name)!.affected.some((a) => a.namespace === 'kube-system')).toBe(true);
+  });
+});
+
+describe('a sweep of every namespace with a label selector', () => {
+  const selector = parseSelector('k8s-app in (kube-proxy,calico-node)');
+  const select = (labels: Readonly<Record<string, string>> | undefined) => matchesSelector(selector, labels);
+  const notReady = (report: Report) => report.diagnoses.filter((d) => d.rule === 'node-not-ready').map((d) => d.object.name).sort();
+
+  it.each([
+    ['alone', {}],
+    ['with exclusions', { leaveOut: { pod: (pod: Pod) => (pod.metadata.name ?? '').startsWith('calico-') } }],
+  ])('%s: the pods list carries it, each namespace is cut as it comes, and the report is the whole read\'s', async (_, extra: EngineOptions) => {
+    const start = server.requests.length;
+    const roster = new Roster();
+    const { report } = await swept(DEFAULT_FETCH, { select, roster, ...extra }, selector.text);
+    expect(server.requests.slice(start).find((r) => r.path === '/api/v1/pods')?.query.labelSelector).toBe(selector.text);
+    const snapshot = await fetchNamespace(http, null, 'test', DEFAULT_FETCH, selector.text);
+    const wholeRoster = new Roster();
+    expect(same(report)).toEqual(same(diagnose(snapshot, rules, { select, roster: wholeRoster, ...extra })));
+    expect(roster.pods.map((p) => p.name).sort()).toEqual(wholeRoster.pods.map((p) => p.name).sort());
+    expect(roster.pods.every((p) => p.namespace === 'kube-system')).toBe(true);
+    // Only the nodes the selected (and kept) pods run on are diagnosed: not the one without pods.
+    const hosts = snapshot.pods.filter((pod) => !extra.leaveOut?.pod?.(pod)).map((pod) => pod.spec.nodeName);
+    expect(notReady(report).length).toBeGreaterThan(0);
+    expect(notReady(report).every((node) => hosts.includes(node))).toBe(true);
+    expect(notReady(report)).not.toContain('node-without-pods');
   });
 });
 

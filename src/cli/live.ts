@@ -55,7 +55,7 @@ export async function connectLive(args: GlobalArgs, purpose: 'pod' | 'namespace'
 export async function readLive(args: GlobalArgs, purpose: 'pod' | 'namespace' = args.mode ?? 'namespace', selector?: LabelSelector): Promise<Snapshot> {
   const [{ loaded, http, options, namespace, what }, { fetchNamespace, fetchPod }] = await Promise.all([connectLive(args, purpose), import('../kube/fetch.js')]);
   return whileReading(args, loaded.server, what, http, () =>
-    purpose === 'pod' ? fetchPod(http, namespace!, args.name!, loaded.context, options) : fetchNamespace(http, namespace, loaded.context, options, selector),
+    purpose === 'pod' ? fetchPod(http, namespace!, args.name!, loaded.context, options) : fetchNamespace(http, namespace, loaded.context, options, selector?.text),
   );
 }
 
@@ -63,9 +63,9 @@ export async function readLive(args: GlobalArgs, purpose: 'pod' | 'namespace' = 
  * `kdiag namespace -A` namespace by namespace: each namespace goes to the engine `start` makes as
  * soon as every list has moved past it, and is not kept (see sweepAllNamespaces).
  */
-export async function sweepLive(args: GlobalArgs, start: (base: SweepBase) => (part: NamespacePart) => void): Promise<SweepCounts> {
+export async function sweepLive(args: GlobalArgs, start: (base: SweepBase) => (part: NamespacePart) => void, selector?: LabelSelector): Promise<SweepCounts> {
   const [{ loaded, http, options, what }, { sweepAllNamespaces }] = await Promise.all([connectLive(args, 'namespace'), import('../kube/fetch.js')]);
-  return whileReading(args, loaded.server, what, http, () => sweepAllNamespaces(http, loaded.context, options, start));
+  return whileReading(args, loaded.server, what, http, () => sweepAllNamespaces(http, loaded.context, options, start, selector?.text));
 }
 
 /**

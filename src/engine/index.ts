@@ -11,8 +11,8 @@ import { emptyPart, partOfEvent } from '../model/snapshot.js';
 import { neutralizeDeep } from '../model/text.js';
 import { podRef } from '../model/pod.js';
 import type { Roster } from '../model/roster.js';
-import type { LeaveOut, NodeUse } from '../snapshot/select.js';
-import { nodeLeftOut, withoutLeftOut } from '../snapshot/select.js';
+import type { Cut, LabelMatch, LeaveOut, NodeUse } from '../snapshot/select.js';
+import { exclusionCut, selectionCut } from '../snapshot/select.js';
 
 /** A finding tagged with the rule that made it, its effective severity and the workload it is about. */
 export interface Tagged {
@@ -34,17 +34,24 @@ export interface EngineOptions {
   /**
    * The user's settings: disabled rules do not run (a symptom they would have folded is then
    * reported on its own), a severity override applies to a rule's findings and again after folding, and
-   * thresholds reach the rules through their context. Pod and namespace exclusions are not the
-   * engine's: see leaveOut.
+   * thresholds reach the rules through their context. Pod and namespace exclusions come as
+   * leaveOut.
    */
   settings?: SettingsInput;
   /**
-   * What a namespace sweep leaves out (the config file's exclusions): each namespace is cut as it
-   * comes (see withoutLeftOut); at the end, nodes only left-out pods ran on, their events and the
-   * refused reads of left-out namespaces go from what the cluster rules see and from the report.
+   * The pods a label selector (-l) keeps: each namespace is cut to them and theirs as it comes (see
+   * selectedOf); at the end, only the nodes they run on (and those nodes' events) stay for the
+   * node diagnoses. The rules of a namespace still see every node.
+   */
+  select?: LabelMatch;
+  /**
+   * What a namespace sweep leaves out (the config file's exclusions), after the selector: each
+   * namespace is cut as it comes (see withoutLeftOut); at the end, nodes only left-out pods ran on,
+   * their events and the refused reads of left-out namespaces go from what the cluster rules see
+   * and from the report.
    */
   leaveOut?: LeaveOut;
-  /** Filled with every pod diagnosed (after leaveOut) and its workload, for a report by workload (JUnit). */
+  /** Filled with every pod diagnosed (after select and leaveOut) and its workload, for a report by workload (JUnit). */
   roster?: Roster;
 }
 
@@ -84,7 +91,8 @@ export class Engine {
   private readonly failed = new Set<string>();
   private readonly kept = { pods: new Set<Pod>(), events: new Set<KubeEvent>(), owners: new Set<Workload>() };
   private readonly podNames = new Map<string, PodName[]>();
-  private readonly nodeUse: NodeUse = { kept: new Set(), dropped: new Set() };
+  /** The selector's and the exclusions' cuts, in that order, each with the nodes it saw. */
+  private readonly cuts: { cut: Cut; nodes: NodeUse }[] = [];
   private pods = 0;
 
   constructor(
@@ -93,6 +101,8 @@ export class Engine {
     private readonly options: EngineOptions = {},
   ) {
     this.settings = resolveSettings(options.settings);
+    if (options.select) this.cuts.push({ cut: selectionCut(options.select), nodes: { kept: new Set(), dropped: new Set() } });
+    if (options.leaveOut) this.cuts.push({ cut: exclusionCut(options.leaveOut), nodes: { kept: new Set(), dropped: new Set() } });
     const parsedNow = Date.parse(base.capturedAt);
     this.now = Number.isFinite(parsedNow) ? parsedNow : Date.now();
     const disabled = new Set(this.settings.disable);
@@ -144,7 +154,7 @@ export class Engine {
    * findings they may meet (see settle); the rest of its findings it folds and groups now.
    */
   add(part: NamespacePart): void {
-    if (this.options.leaveOut) part = withoutLeftOut(part, this.options.leaveOut, this.nodeUse);
+    for (const { cut, nodes } of this.cuts) part = cut.part(part, nodes);
     const snapshot = this.snapshotOf(part);
     const index = new SnapshotIndex(snapshot);
     const context: RuleContext = { snapshot, index, now: this.now, settings: this.settings };
@@ -255,8 +265,8 @@ export class Engine {
   clusterContext(): RuleContext {
     let events = [...this.kept.events];
     let nodes = this.base.nodes;
-    if (this.nodeUse.dropped.size > 0) {
-      const out = (name: string | undefined) => nodeLeftOut(this.nodeUse, name);
+    if (this.cuts.length > 0) {
+      const out = (name: string | undefined) => this.cuts.some(({ cut, nodes }) => cut.nodeOut(nodes, name));
       nodes = nodes.filter((node) => !out(node.metadata.name));
       events = events.filter((event) => event.involvedObject.kind !== 'Node' || !out(event.involvedObject.name));
     }

@@ -7,9 +7,7 @@ import type { AccessError, LogTail, NamespacePart, Scope, Snapshot, SweepBase } 
 import { emptyPart, emptySnapshot, partOfEvent } from '../model/snapshot.js';
 import type { Shared } from '../snapshot/project.js';
 import { projectEvent, projectNode, projectPod, projectWorkload } from '../snapshot/project.js';
-import { narrow, narrowToLabels, nearNames, ownerKey, podNotFound, selectPods } from '../snapshot/select.js';
-import type { LabelSelector } from '../snapshot/selector.js';
-import { matchesSelector } from '../snapshot/selector.js';
+import { narrow, nearNames, ownerKey, podNotFound, selectPods } from '../snapshot/select.js';
 import { ApiStatusError, KubeHttp } from './http.js';
 
 /**
@@ -518,21 +516,21 @@ export async function readOwnerChains(fetch: Fetch, pods: Pod[], events = false)
 
 /**
  * Read a whole namespace (or the cluster, with namespace null): pods, events, workloads, nodes, logs.
- * With a label selector, the API lists only the matching pods; events and workloads are read as
- * usual, then cut to what concerns those pods (and the workloads whose pod template matches).
+ * With a label selector (its canonical text), the API lists only the matching pods; events and
+ * workloads are read whole: the engine keeps what concerns those pods (EngineOptions.select).
  */
-export async function fetchNamespace(http: KubeHttp, namespace: string | null, context: string, options: FetchOptions = DEFAULT_FETCH, selector?: LabelSelector): Promise<Snapshot> {
+export async function fetchNamespace(http: KubeHttp, namespace: string | null, context: string, options: FetchOptions = DEFAULT_FETCH, labelSelector?: string): Promise<Snapshot> {
   http = declaredReadsOnly(http);
   const scope: Scope = namespace ? { kind: 'Namespace', namespace, name: null } : { kind: 'Cluster', namespace: null, name: null };
   const fetch = new Fetch(http, scope, context, options);
   // The pods' nodes and log tails are read as soon as the pods are in, while the (often longer)
   // events list is still coming.
   // Every namespace: every node (a NotReady node with no pod on it is still the cluster's problem).
-  const podsThenTheirs = fetch.readPods(namespace, selector?.text).then((pods) => Promise.all([namespace === null ? fetch.readAllNodes() : fetch.readNodes(pods), fetch.readLogs(pods)]));
+  const podsThenTheirs = fetch.readPods(namespace, labelSelector).then((pods) => Promise.all([namespace === null ? fetch.readAllNodes() : fetch.readNodes(pods), fetch.readLogs(pods)]));
   await Promise.all([podsThenTheirs, fetch.readEvents(namespace), fetch.readWorkloads(namespace)]);
   const { snapshot } = fetch;
   await assertFoundNamespace(http, namespace, snapshot);
-  return selector ? narrowToLabels(snapshot, (labels) => matchesSelector(selector, labels)) : snapshot;
+  return snapshot;
 }
 
 /** What a sweep of every namespace read, for --debug. */
@@ -554,12 +552,14 @@ export interface SweepCounts {
  * A list that runs ahead of the slowest one by more than a few pages waits before asking for its
  * next page, so that what is held stays a few pages and the namespaces in between. Every node is
  * read first: the engine's namespace passes need them. `start` gets what every namespace shares.
+ * With a label selector, the pods list carries it (the engine keeps what concerns those pods).
  */
 export async function sweepAllNamespaces(
   http: KubeHttp,
   context: string,
   options: FetchOptions,
   start: (base: SweepBase) => (part: NamespacePart) => void,
+  labelSelector?: string,
 ): Promise<SweepCounts> {
   http = declaredReadsOnly(http);
   const fetch = new Fetch(http, { kind: 'Cluster', namespace: null, name: null }, context, options);
@@ -608,12 +608,12 @@ export async function sweepAllNamespaces(
     for (const wake of woken) wake();
   };
 
-  const follow = <T>(resource: string, project: (raw: Raw) => T | undefined, namespaceOf: (item: T) => string, put: (part: NamespacePart, item: T) => void, drop: (part: NamespacePart) => void) => {
+  const follow = <T>(resource: string, project: (raw: Raw) => T | undefined, namespaceOf: (item: T) => string, put: (part: NamespacePart, item: T) => void, drop: (part: NamespacePart) => void, query: Record<string, string> = {}) => {
     const stream = { cursor: '', done: false };
     streams.push(stream);
     let restarted = false;
     const read = fetch.guard(resource, 'list', null, null, () =>
-      fetch.pages(resource, null, project, {}, {
+      fetch.pages(resource, null, project, query, {
         page: (items) => {
           for (const item of items) {
             const namespace = namespaceOf(item);
@@ -658,7 +658,7 @@ export async function sweepAllNamespaces(
 
   const ns = (namespace: string | undefined) => namespace ?? '';
   const reads = [
-    follow('pods', fetch.projectPod, (pod) => ns(pod.metadata.namespace), (part, pod) => { part.pods.push(pod); counts.pods++; }, (part) => { counts.pods -= part.pods.length; part.pods = []; }),
+    follow('pods', fetch.projectPod, (pod) => ns(pod.metadata.namespace), (part, pod) => { part.pods.push(pod); counts.pods++; }, (part) => { counts.pods -= part.pods.length; part.pods = []; }, labelSelector ? { labelSelector } : {}),
     follow('events', fetch.projectEvent, partOfEvent, (part, event) => { part.events.push(event); counts.events++; }, (part) => { counts.events -= part.events.length; part.events = []; }),
     ...OWNER_KINDS.map((kind) =>
       follow(RESOURCE_OF_KIND[kind]!, (raw) => projectWorkload({ ...raw, kind }), (owner) => ns(owner.metadata.namespace), (part, owner) => { part.owners.push(owner); counts.owners++; }, (part) => {

@@ -154,31 +154,65 @@ export const ownerKey = (kind: string, namespace: string | null | undefined, nam
 /** Namespace of an event's object (its own, else the event's). */
 const eventNamespace = (event: Snapshot['events'][number]) => event.involvedObject.namespace ?? event.metadata.namespace;
 
+/** A label selector as a test of a pod's (or a pod template's) labels. */
+export type LabelMatch = (labels: Readonly<Record<string, string>> | undefined) => boolean;
+
 /**
- * The part of a sweep a label selector keeps: the pods whose labels match, with their nodes, owner
- * chains and log tails (as `narrow` keeps them), and also the workloads whose pod template matches
- * (a Deployment that cannot create its pods is about them), with the events of all these. The
- * scope stays.
+ * What a label selector keeps of a namespace: the pods whose labels match, with their owner chains
+ * and log tails, and also the workloads whose pod template matches (a Deployment that cannot create
+ * its pods is about them), with the events of all these. Node events stay: only the nodes the
+ * selected pods run on stay in the report (see Cut.nodeOut), known once every namespace was seen;
+ * those nodes go into `nodes.kept`.
  */
-export function narrowToLabels(snapshot: Snapshot, matches: (labels: Readonly<Record<string, string>> | undefined) => boolean): Snapshot {
-  const pods = snapshot.pods.filter((pod) => matches(pod.metadata.labels));
-  const narrowed = narrow(snapshot, pods, snapshot.scope);
-  const kept = new Set(narrowed.owners.map((o) => ownerKey(o.kind, o.metadata.namespace, o.metadata.name)));
-  const templated = new Set(
-    snapshot.owners
-      .filter((o) => !kept.has(ownerKey(o.kind, o.metadata.namespace, o.metadata.name)) && o.spec?.template?.metadata?.labels && matches(o.spec.template.metadata.labels))
-      .map((o) => ownerKey(o.kind, o.metadata.namespace, o.metadata.name)),
-  );
-  if (templated.size === 0) return narrowed;
-  const events = new Set(narrowed.events);
+export function selectedOf(part: NamespacePart, matches: LabelMatch, nodes: NodeUse): NamespacePart {
+  const pods = part.pods.filter((pod) => matches(pod.metadata.labels));
+  const workloads = new Map(part.owners.map((o) => [ownerKey(o.kind, o.metadata.namespace, o.metadata.name), o]));
+  const podKeys = new Set<string>();
+  const ownerKeys = new Set<string>();
+  for (const pod of pods) {
+    const namespace = pod.metadata.namespace;
+    podKeys.add(`${namespace}/${pod.metadata.name}`);
+    if (pod.spec.nodeName) nodes.kept.add(pod.spec.nodeName);
+    let ref = controllerOf(pod.metadata.ownerReferences);
+    for (let hops = 0; ref && hops < 4; hops++) {
+      const key = ownerKey(ref.kind, namespace, ref.name);
+      ownerKeys.add(key);
+      ref = controllerOf(workloads.get(key)?.metadata.ownerReferences);
+    }
+  }
+  for (const [key, owner] of workloads) if (owner.spec?.template?.metadata?.labels && matches(owner.spec.template.metadata.labels)) ownerKeys.add(key);
   return {
-    ...narrowed,
-    owners: snapshot.owners.filter((o) => {
-      const key = ownerKey(o.kind, o.metadata.namespace, o.metadata.name);
-      return kept.has(key) || templated.has(key);
+    pods,
+    owners: part.owners.filter((o) => ownerKeys.has(ownerKey(o.kind, o.metadata.namespace, o.metadata.name))),
+    events: part.events.filter((event) => {
+      const o = event.involvedObject;
+      if (o.kind === 'Node') return true;
+      const namespace = eventNamespace(event);
+      if (o.kind === 'Pod') return podKeys.has(`${namespace}/${o.name}`);
+      return ownerKeys.has(ownerKey(o.kind ?? '', namespace, o.name));
     }),
-    events: snapshot.events.filter((e) => events.has(e) || templated.has(ownerKey(e.involvedObject.kind ?? '', eventNamespace(e), e.involvedObject.name))),
+    logs: part.logs.filter((log) => podKeys.has(`${log.namespace}/${log.pod}`)),
   };
+}
+
+/**
+ * What a sweep keeps of each namespace, and of the nodes once every namespace went through: a label
+ * selector (selectionCut) or the config file's exclusions (exclusionCut). Each gets its own NodeUse.
+ */
+export interface Cut {
+  part(part: NamespacePart, nodes: NodeUse): NamespacePart;
+  /** Whether a node goes from what the node diagnoses see. */
+  nodeOut(nodes: NodeUse, name: string | undefined): boolean;
+}
+
+/** -l: the selected pods and theirs; only the nodes they run on. */
+export function selectionCut(matches: LabelMatch): Cut {
+  return { part: (part, nodes) => selectedOf(part, matches, nodes), nodeOut: (nodes, name) => !nodes.kept.has(name ?? '') };
+}
+
+/** The config file's exclusions: see withoutLeftOut and nodeLeftOut. */
+export function exclusionCut(leaveOut: LeaveOut): Cut {
+  return { part: (part, nodes) => withoutLeftOut(part, leaveOut, nodes), nodeOut: nodeLeftOut };
 }
 
 /** What a namespace sweep leaves out, as the config file says: pods by a test, namespaces by name. */

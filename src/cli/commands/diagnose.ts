@@ -13,7 +13,8 @@ import { globMatcher } from '../../model/settings.js';
 import { neutralize } from '../../model/text.js';
 import { Roster } from '../../model/roster.js';
 import type { LeaveOut } from '../../snapshot/select.js';
-import { narrow, narrowNamespace, narrowToLabels, podNotFound, selectPods } from '../../snapshot/select.js';
+import type { LabelMatch } from '../../snapshot/select.js';
+import { narrow, narrowNamespace, podNotFound, selectPods } from '../../snapshot/select.js';
 import type { LabelSelector } from '../../snapshot/selector.js';
 import { matchesSelector, parseSelector } from '../../snapshot/selector.js';
 import { loadSettings } from '../config-file.js';
@@ -29,8 +30,8 @@ function replayNamespace(snapshot: Snapshot, name: string): string {
   return all.size === 1 ? [...all][0]! : 'default';
 }
 
-/** Read a recorded snapshot (or kubectl output) and cut it to the scope (and the labels) asked for. */
-function replay(args: GlobalArgs, selector: LabelSelector | undefined): Snapshot {
+/** Read a recorded snapshot (or kubectl output) and cut it to the scope asked for (-l is the engine's). */
+function replay(args: GlobalArgs): Snapshot {
   const snapshot = readSnapshotFile(args.snapshot!);
   if (args.mode === 'pod') {
     const name = args.name!;
@@ -40,12 +41,12 @@ function replay(args: GlobalArgs, selector: LabelSelector | undefined): Snapshot
     return narrow(snapshot, selection.pods, { kind: 'Pod', namespace, name }, selection.workload);
   }
   const namespace = args.allNamespaces ? null : (args.ns ?? args.namespace ?? snapshot.scope.namespace);
-  return toLabels(narrowNamespace(snapshot, namespace), selector);
+  return narrowNamespace(snapshot, namespace);
 }
 
-/** The snapshot cut to the pods -l selects (all of it without -l). */
-function toLabels(snapshot: Snapshot, selector: LabelSelector | undefined): Snapshot {
-  return selector ? narrowToLabels(snapshot, (labels) => matchesSelector(selector, labels)) : snapshot;
+/** The pods -l selects, as a test for the engine (see EngineOptions.select). */
+function labelMatch(selector: LabelSelector | undefined): LabelMatch | undefined {
+  return selector ? (labels) => matchesSelector(selector, labels) : undefined;
 }
 
 /**
@@ -61,13 +62,9 @@ export function leaveOutOf(settings: Settings, mode: GlobalArgs['mode'], scope: 
   return { pod: pods.length > 0 ? (pod) => podOut(pod.metadata.name ?? '') : undefined, namespace: byNamespace ? globMatcher(namespaces) : undefined };
 }
 
-/**
- * Whether a sweep goes namespace by namespace without holding the cluster: a live `namespace -A`
- * without a label selector (what it keeps of a namespace depends on the workloads' templates and
- * the nodes of the pods it selects, across the whole snapshot).
- */
-function sweepsByNamespace(args: GlobalArgs, selector: LabelSelector | undefined): boolean {
-  return args.mode === 'namespace' && !args.snapshot && args.allNamespaces === true && !selector;
+/** Whether a sweep goes namespace by namespace without holding the cluster: a live `namespace -A`. */
+function sweepsByNamespace(args: GlobalArgs): boolean {
+  return args.mode === 'namespace' && !args.snapshot && args.allNamespaces === true;
 }
 
 /** What was read, for --debug. */
@@ -107,8 +104,7 @@ export async function runDiagnose(args: GlobalArgs): Promise<number> {
   if (args.watch || args.timeout !== undefined) {
     const { checkWatchArgs, runWatch } = await import('./watch.js');
     const timeoutMs = checkWatchArgs(args);
-    const adjust = (snapshot: Snapshot) => toLabels(snapshot, selector);
-    return runWatch(args, { rules: await loadRules(), settings, adjust, leaveOut: (scope) => leaveOutOf(settings, args.mode, scope) }, timeoutMs);
+    return runWatch(args, { rules: await loadRules(), settings, select: labelMatch(selector), leaveOut: (scope) => leaveOutOf(settings, args.mode, scope) }, timeoutMs);
   }
   const started = performance.now();
   const onRuleError = ruleErrorReporter(args);
@@ -118,22 +114,23 @@ export async function runDiagnose(args: GlobalArgs): Promise<number> {
   const roster = args.output === 'junit' ? new Roster() : undefined;
   /** When reading ended, where it is apart from diagnosing. */
   let readAt: number | undefined;
-  if (sweepsByNamespace(args, selector)) {
+  const select = labelMatch(selector);
+  if (sweepsByNamespace(args)) {
     // Every namespace, diagnosed as each one comes in and then let go of: the cluster is never held.
     const rules = await loadRules();
     let engine: Engine | undefined;
     const read = await sweepLive(args, (base) => {
-      const made = new Engine(base, rules, { settings, onRuleError, leaveOut: leaveOutOf(settings, args.mode, base.scope), roster });
+      const made = new Engine(base, rules, { settings, onRuleError, select, leaveOut: leaveOutOf(settings, args.mode, base.scope), roster });
       engine = made;
       return (part) => made.add(part);
-    });
+    }, selector);
     report = engine!.finish();
     counts = `${countsText(read)}${read.late ? ` (${read.late} listed out of namespace order)` : ''}, namespace by namespace`;
   } else {
-    const snapshot = args.snapshot ? replay(args, selector) : await readLive(args, undefined, selector);
+    const snapshot = args.snapshot ? replay(args) : await readLive(args, undefined, selector);
     const rules = await loadRules();
     readAt = performance.now();
-    report = diagnose(snapshot, rules, { settings, onRuleError, leaveOut: leaveOutOf(settings, args.mode, snapshot.scope), roster });
+    report = diagnose(snapshot, rules, { settings, onRuleError, select, leaveOut: leaveOutOf(settings, args.mode, snapshot.scope), roster });
     const { pods, events, nodes, owners, logs } = snapshot;
     counts = countsText({ pods: pods.length, events: events.length, nodes: nodes.length, owners: owners.length, logs: logs.length });
   }

@@ -5,7 +5,7 @@ import type { Rule, Severity } from '../../model/finding.js';
 import type { Report } from '../../model/report.js';
 import type { Settings } from '../../model/settings.js';
 import type { Snapshot } from '../../model/snapshot.js';
-import type { LeaveOut } from '../../snapshot/select.js';
+import type { LabelMatch, LeaveOut } from '../../snapshot/select.js';
 import { neutralize } from '../../model/text.js';
 import { changeJson, diffReports, renderChanges } from '../../report/changes.js';
 import { affectedLine, paint, renderText, stamp, titleLine, withColor } from '../../report/text.js';
@@ -25,8 +25,8 @@ import { ruleErrorReporter, textOptions } from './diagnose.js';
 export interface Pipeline {
   rules: readonly Rule[];
   settings: Settings;
-  /** The snapshot as the one-shot command would diagnose it: cut to -l. */
-  adjust: (snapshot: Snapshot) => Snapshot;
+  /** The pods -l selects (the engine keeps them and theirs). */
+  select?: LabelMatch;
   /** What the engine leaves out of a snapshot of this scope (the config file's exclusions). */
   leaveOut: (scope: Snapshot['scope']) => LeaveOut | undefined;
 }
@@ -65,8 +65,7 @@ export async function runWatch(args: GlobalArgs, pipeline: Pipeline, timeoutMs: 
   const statusLine = (at: Date, line: string) => withColor(text.color, () => write(`${kleur.dim(stamp(at))}  ${line}\n`));
   const onRuleError = ruleErrorReporter(args);
   const toReport = (snapshot: Snapshot): Report => {
-    const adjusted = pipeline.adjust(snapshot);
-    return diagnose(adjusted, pipeline.rules, { settings: pipeline.settings, onRuleError, leaveOut: pipeline.leaveOut(adjusted.scope) });
+    return diagnose(snapshot, pipeline.rules, { settings: pipeline.settings, onRuleError, select: pipeline.select, leaveOut: pipeline.leaveOut(snapshot.scope) });
   };
 
   const [{ loaded, http, options, namespace, what }, { ClusterWatch }] = await Promise.all([connectLive(args, purpose), import('../../kube/watch.js')]);
