@@ -55,7 +55,9 @@ export function withoutManagedFields(bytes: Buffer): Buffer {
   while (at >= 0) {
     const end = endOfValue(bytes, at + KEY.length - 1);
     if (end < 0) break;
-    const before = bytes[at - 1];
+    // What comes before the key: nothing already cut away (a key right after one cut as its
+    // object's first key would otherwise take that key's comma a second time).
+    const before = at - 1 >= from ? bytes[at - 1] : undefined;
     const after = bytes[end];
     if (before === COMMA) {
       // `,"managedFields":[...]`: the comma before it goes too.
