@@ -11,6 +11,7 @@ import { KubeHttp } from '../src/kube/http.js';
 import type { Report } from '../src/model/report.js';
 import type { RosterPod } from '../src/model/roster.js';
 import { Roster } from '../src/model/roster.js';
+import { SnapshotIndex } from '../src/model/snapshot-index.js';
 import type { LeaveOut } from '../src/snapshot/select.js';
 import { matchesSelector, parseSelector } from '../src/snapshot/selector.js';
 import type { Pod } from '../src/model/k8s.js';
@@ -159,7 +160,9 @@ describe('a sweep of every namespace with exclusions (the config file)', () => {
 
     const kept = snapshot.pods.filter((pod) => pod.metadata.namespace !== 'kube-system' && !pod.metadata.name?.startsWith('cart-'));
     expect(report.summary.pods).toBe(kept.length);
-    expect(listed(roster.pods)).toEqual(listed(Roster.of({ ...snapshot, pods: kept }).pods));
+    const keptRoster = new Roster();
+    keptRoster.add(kept, snapshot.owners, new SnapshotIndex(snapshot));
+    expect(listed(roster.pods)).toEqual(listed(keptRoster.pods));
     const named = report.diagnoses.flatMap((d) => [d.object, ...d.affected]);
     expect(named.some((ref) => ref.namespace === 'kube-system' || ref.name.startsWith('cart-'))).toBe(false);
   });

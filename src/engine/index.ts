@@ -151,7 +151,10 @@ export class Engine {
 
   /**
    * Diagnose one namespace's objects. The engine keeps what cluster rules retain of it and the
-   * findings they may meet (see settle); the rest of its findings it folds and groups now.
+   * findings they may meet (see settle); the rest of its findings it folds and groups now. The
+   * selector and exclusions cut the part on its own objects: objects of a namespace listed again
+   * after it was handed over (a server that lists out of namespace order, see sweepAllNamespaces)
+   * come as a second part, cut and diagnosed without the first part's pods and workloads.
    */
   add(part: NamespacePart): void {
     for (const { cut, nodes } of this.cuts) part = cut.part(part, nodes);

@@ -1,7 +1,7 @@
 import type { Pod, Workload } from './k8s.js';
 import type { OwnerRef } from './snapshot-index.js';
-import { SnapshotIndex, controllerOf } from './snapshot-index.js';
-import type { Snapshot } from './snapshot.js';
+import type { SnapshotIndex } from './snapshot-index.js';
+import { controllerOf } from './snapshot-index.js';
 
 /** A pod of the scope and the workload at the top of its owner chain (null: a bare pod). */
 export interface RosterPod {
@@ -19,13 +19,6 @@ export interface RosterPod {
 export class Roster {
   readonly pods: RosterPod[] = [];
   private readonly parents = new Map<string, OwnerRef>();
-
-  /** A snapshot's roster, as the engine would fill it. */
-  static of(snapshot: Snapshot): Roster {
-    const roster = new Roster();
-    roster.add(snapshot.pods, snapshot.owners, new SnapshotIndex(snapshot));
-    return roster;
-  }
 
   /** Add pods and workloads (of one namespace, or all); `index` is over them. */
   add(pods: readonly Pod[], owners: readonly Workload[], index: SnapshotIndex): void {

@@ -130,7 +130,7 @@ function describe(d: Diagnosis): string {
 
 /**
  * The JUnit XML report of a diagnosis and the roster of what it diagnosed (it lists the healthy
- * pods, which the report only counts: see EngineOptions.roster, Roster.of). Deterministic:
+ * pods, which the report only counts: see EngineOptions.roster). Deterministic:
  * testcases sorted by classname and name, diagnoses in the report's ranked order.
  */
 export function renderJunit(report: Report, roster: Roster, options: JunitOptions): string {

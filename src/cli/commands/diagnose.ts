@@ -12,8 +12,7 @@ import type { Settings } from '../../model/settings.js';
 import { globMatcher } from '../../model/settings.js';
 import { neutralize } from '../../model/text.js';
 import { Roster } from '../../model/roster.js';
-import type { LeaveOut } from '../../snapshot/select.js';
-import type { LabelMatch } from '../../snapshot/select.js';
+import type { LabelMatch, LeaveOut } from '../../snapshot/select.js';
 import { narrow, narrowNamespace, podNotFound, selectPods } from '../../snapshot/select.js';
 import type { LabelSelector } from '../../snapshot/selector.js';
 import { matchesSelector, parseSelector } from '../../snapshot/selector.js';
@@ -54,7 +53,7 @@ function labelMatch(selector: LabelSelector | undefined): LabelMatch | undefined
  * sweep spans several (-A, or a replayed file of several); the engine cuts each namespace as it
  * comes. `kdiag pod NAME` diagnoses what it names.
  */
-export function leaveOutOf(settings: Settings, mode: GlobalArgs['mode'], scope: Snapshot['scope']): LeaveOut | undefined {
+function leaveOutOf(settings: Settings, mode: GlobalArgs['mode'], scope: Snapshot['scope']): LeaveOut | undefined {
   const { namespaces, pods } = settings.exclude;
   const byNamespace = scope.kind === 'Cluster' && namespaces.length > 0;
   if (mode !== 'namespace' || (pods.length === 0 && !byNamespace)) return undefined;
