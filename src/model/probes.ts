@@ -242,7 +242,7 @@ export function interpret(context: RuleContext, pf: ProbeFailures): { meaning: s
       // The only ports kdiag knows are the probes' own: another probe of the same container on a
       // different port that does not fail shows where the application listens.
       const others = (['liveness', 'readiness', 'startup'] as const).filter((k) => k !== kind);
-      const failing = new Set(context.index.podEvents(pf.pod).filter((e) => e.reason === 'Unhealthy' && isAboutContainer(e, pf.view.status.name)).map((e) => PROBE_EVENT.exec(e.message ?? '')?.[1]?.toLowerCase()));
+      const failing = new Set(eventsWithReason(context.index, pf.pod, 'Unhealthy').filter((e) => isAboutContainer(e, pf.view.status.name)).map((e) => PROBE_EVENT.exec(e.message ?? '')?.[1]?.toLowerCase()));
       const healthy = others.map((k) => ({ k, port: probePort(probeOf(pf.view, k)) })).find((o) => o.port !== undefined && o.port !== specPort && !failing.has(o.k));
       if (healthy)
         return {
