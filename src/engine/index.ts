@@ -430,8 +430,16 @@ function refKey(ref: ObjectRef): string {
 }
 
 /** Pods a diagnosis affects (a node diagnosis counts the pods on the node). */
+/** podCount of each diagnosis being ranked: a sort asks it of the same diagnosis many times. */
+const podCounts = new WeakMap<Diagnosis, number>();
+
 function podCount(diagnosis: Diagnosis): number {
-  return new Set(diagnosis.affected.filter((ref) => ref.kind === 'Pod').map((ref) => `${ref.namespace}/${ref.name}`)).size;
+  let count = podCounts.get(diagnosis);
+  if (count === undefined) {
+    count = new Set(diagnosis.affected.filter((ref) => ref.kind === 'Pod').map((ref) => `${ref.namespace}/${ref.name}`)).size;
+    podCounts.set(diagnosis, count);
+  }
+  return count;
 }
 
 export function compareDiagnoses(a: Diagnosis, b: Diagnosis): number {
