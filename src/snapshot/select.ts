@@ -1,4 +1,4 @@
-import type { KubeEvent, Pod } from '../model/k8s.js';
+import type { KubeEvent, Pod, Workload } from '../model/k8s.js';
 import { NotFoundError } from '../model/errors.js';
 import { SnapshotIndex, controllerOf } from '../model/snapshot-index.js';
 import type { NamespacePart, Snapshot } from '../model/snapshot.js';
@@ -154,6 +154,23 @@ export const ownerKey = (kind: string, namespace: string | null | undefined, nam
 /** Namespace of an event's object (its own, else the event's). */
 const eventNamespace = (event: Snapshot['events'][number]) => event.involvedObject.namespace ?? event.metadata.namespace;
 
+/** A namespace's workloads by ownerKey. */
+function workloadsOf(part: NamespacePart): Map<string, Workload> {
+  return new Map(part.owners.map((o) => [ownerKey(o.kind, o.metadata.namespace, o.metadata.name), o]));
+}
+
+/** The ownerKeys of a pod's controller chain among its namespace's workloads (ReplicaSet, then Deployment). */
+function chainKeys(pod: Pod, workloads: ReadonlyMap<string, Workload>): string[] {
+  const keys: string[] = [];
+  let ref = controllerOf(pod.metadata.ownerReferences);
+  for (let hops = 0; ref && hops < 4; hops++) {
+    const key = ownerKey(ref.kind, pod.metadata.namespace, ref.name);
+    keys.push(key);
+    ref = controllerOf(workloads.get(key)?.metadata.ownerReferences);
+  }
+  return keys;
+}
+
 /** A label selector as a test of a pod's (or a pod template's) labels. */
 export type LabelMatch = (labels: Readonly<Record<string, string>> | undefined) => boolean;
 
@@ -166,19 +183,13 @@ export type LabelMatch = (labels: Readonly<Record<string, string>> | undefined) 
  */
 export function selectedOf(part: NamespacePart, matches: LabelMatch, nodes: NodeUse): NamespacePart {
   const pods = part.pods.filter((pod) => matches(pod.metadata.labels));
-  const workloads = new Map(part.owners.map((o) => [ownerKey(o.kind, o.metadata.namespace, o.metadata.name), o]));
+  const workloads = workloadsOf(part);
   const podKeys = new Set<string>();
   const ownerKeys = new Set<string>();
   for (const pod of pods) {
-    const namespace = pod.metadata.namespace;
-    podKeys.add(`${namespace}/${pod.metadata.name}`);
+    podKeys.add(`${pod.metadata.namespace}/${pod.metadata.name}`);
     if (pod.spec.nodeName) nodes.kept.add(pod.spec.nodeName);
-    let ref = controllerOf(pod.metadata.ownerReferences);
-    for (let hops = 0; ref && hops < 4; hops++) {
-      const key = ownerKey(ref.kind, namespace, ref.name);
-      ownerKeys.add(key);
-      ref = controllerOf(workloads.get(key)?.metadata.ownerReferences);
-    }
+    for (const key of chainKeys(pod, workloads)) ownerKeys.add(key);
   }
   for (const [key, owner] of workloads) if (owner.spec?.template?.metadata?.labels && matches(owner.spec.template.metadata.labels)) ownerKeys.add(key);
   return {
@@ -254,20 +265,14 @@ export function withoutLeftOut(part: NamespacePart, leaveOut: LeaveOut, nodes: N
   }
   const eventOut = (event: KubeEvent) => event.involvedObject.kind !== 'Node' && outNamespace(eventNamespace(event) ?? '');
   if (droppedPods.size === 0 && !part.owners.some((o) => outNamespace(o.metadata.namespace ?? 'default')) && !part.events.some(eventOut)) return part;
-  const workloads = new Map(part.owners.map((o) => [ownerKey(o.kind, o.metadata.namespace, o.metadata.name), o]));
+  const workloads = workloadsOf(part);
   const ownersKept = new Set<string>();
   const ownersDropped = new Set<string>();
   const pods: Pod[] = [];
   for (const pod of part.pods) {
-    const namespace = pod.metadata.namespace;
-    const out = droppedPods.has(`${namespace}/${pod.metadata.name}`);
+    const out = droppedPods.has(`${pod.metadata.namespace}/${pod.metadata.name}`);
     if (!out) pods.push(pod);
-    let ref = controllerOf(pod.metadata.ownerReferences);
-    for (let hops = 0; ref && hops < 4; hops++) {
-      const key = ownerKey(ref.kind, namespace, ref.name);
-      (out ? ownersDropped : ownersKept).add(key);
-      ref = controllerOf(workloads.get(key)?.metadata.ownerReferences);
-    }
+    for (const key of chainKeys(pod, workloads)) (out ? ownersDropped : ownersKept).add(key);
   }
   const ownerOut = (key: string) => ownersDropped.has(key) && !ownersKept.has(key);
   return {
