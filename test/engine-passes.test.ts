@@ -8,7 +8,7 @@ import { neutralizeDeep } from '../src/model/text.js';
 import type { Rule } from '../src/model/finding.js';
 import type { Snapshot } from '../src/model/snapshot.js';
 import { partOfEvent } from '../src/model/snapshot.js';
-import { loadFixture, ROOT, ruleContext } from './support/fixtures.js';
+import { loadFixture, mergeSnapshots, ROOT, ruleContext } from './support/fixtures.js';
 
 /**
  * The engine diagnoses a namespace at a time and lets it go; cluster rules run once at the end over
@@ -46,17 +46,7 @@ function listed(snapshot: Snapshot): Snapshot {
 
 /** Every fixture in one snapshot: many namespaces, nodes of the same name from several files. */
 function merged(): Snapshot {
-  const all = fixtures.map(([, snapshot]) => snapshot);
-  return listed({
-    ...all[0]!,
-    scope: { kind: 'Cluster', namespace: null, name: null },
-    pods: all.flatMap((s) => s.pods),
-    events: all.flatMap((s) => s.events),
-    nodes: all.flatMap((s) => s.nodes),
-    owners: all.flatMap((s) => s.owners),
-    logs: all.flatMap((s) => s.logs),
-    accessErrors: all.flatMap((s) => s.accessErrors),
-  });
+  return listed(mergeSnapshots(fixtures.map(([, snapshot]) => snapshot)));
 }
 
 /** The fixtures merged, and the engine's report on them: made once, read by several tests. */

@@ -4,24 +4,13 @@ import { diagnose } from '../src/engine/index.js';
 import { severityWeight } from '../src/model/finding.js';
 import type { Diagnosis } from '../src/model/report.js';
 import type { Snapshot } from '../src/model/snapshot.js';
-import { loadFixture } from './support/fixtures.js';
+import { loadFixture, mergeSnapshots } from './support/fixtures.js';
 
 /** Several fixtures as one cluster-wide snapshot (they share one capture time). */
 function merged(...fixtures: string[]): Snapshot {
   const parts = fixtures.map(loadFixture);
-  const capturedAt = parts[0]!.capturedAt;
-  for (const part of parts) expect(part.capturedAt).toBe(capturedAt);
-  return {
-    scope: { kind: 'Cluster', namespace: null, name: null },
-    capturedAt,
-    context: 'fixture',
-    pods: parts.flatMap((p) => p.pods),
-    nodes: parts.flatMap((p) => p.nodes),
-    events: parts.flatMap((p) => p.events),
-    owners: parts.flatMap((p) => p.owners),
-    logs: parts.flatMap((p) => p.logs),
-    accessErrors: parts.flatMap((p) => p.accessErrors),
-  };
+  for (const part of parts) expect(part.capturedAt).toBe(parts[0]!.capturedAt);
+  return mergeSnapshots(parts);
 }
 
 function pods(diagnosis: Diagnosis): string[] {

@@ -20,6 +20,20 @@ export function loadFixture(name: string): Snapshot {
   return snapshotFromDocuments(parseSnapshotText(readFileSync(file, 'utf8'), name), name);
 }
 
+/** Several snapshots as one of the whole cluster: their objects one after the other, the first's capture time and context. */
+export function mergeSnapshots(parts: readonly Snapshot[]): Snapshot {
+  return {
+    ...parts[0]!,
+    scope: { kind: 'Cluster', namespace: null, name: null },
+    pods: parts.flatMap((p) => p.pods),
+    nodes: parts.flatMap((p) => p.nodes),
+    events: parts.flatMap((p) => p.events),
+    owners: parts.flatMap((p) => p.owners),
+    logs: parts.flatMap((p) => p.logs),
+    accessErrors: parts.flatMap((p) => p.accessErrors),
+  };
+}
+
 /** The context a rule receives for a snapshot. */
 export function ruleContext(snapshot: Snapshot): RuleContext {
   return { snapshot, index: new SnapshotIndex(snapshot), now: Date.parse(snapshot.capturedAt) };
