@@ -3,7 +3,7 @@ import type { Finding, RemediationStep, Rule, RuleContext } from '../src/model/f
 import { describeExitCode } from '../src/model/exit-codes.js';
 import { cronJobOf, jobFailure, jobPods, jobSucceeded, laterSuccessfulRun } from '../src/model/jobs.js';
 import { containers, eventEvidence, kubectl, lastTermination, msSince, nsFlag, podRef, previousLogs } from '../src/model/pod.js';
-import { age, firstLine } from '../src/model/text.js';
+import { age, compareText, firstLine } from '../src/model/text.js';
 
 /** Why the Job failed, from its Failed condition's reason; `retrying` while pods fail and it still runs. */
 type JobCause = 'backoff-limit' | 'pod-failure-policy' | 'failed-indexes' | 'retrying' | 'other';
@@ -77,7 +77,7 @@ function jobFinding(context: RuleContext, job: Workload): Finding | undefined {
   const failures = jobPods(context, job)
     .map(podFailure)
     .filter((f): f is PodFailure => !!f)
-    .sort((a, b) => b.at - a.at || (a.pod.metadata.name ?? '').localeCompare(b.pod.metadata.name ?? ''));
+    .sort((a, b) => b.at - a.at || compareText(a.pod.metadata.name ?? '', b.pod.metadata.name ?? ''));
   const latest = failures[0];
 
   const evidence: string[] = [];

@@ -8,7 +8,7 @@ import type { OwnerRef, PodName } from '../model/snapshot-index.js';
 import { SnapshotIndex } from '../model/snapshot-index.js';
 import type { NamespacePart, Snapshot, SweepBase } from '../model/snapshot.js';
 import { emptyPart, partOfEvent } from '../model/snapshot.js';
-import { neutralizeDeep } from '../model/text.js';
+import { compareText, neutralizeDeep } from '../model/text.js';
 import { podRef } from '../model/pod.js';
 import type { Roster } from '../model/roster.js';
 import type { Cut, LabelMatch, LeaveOut, NodeUse } from '../snapshot/select.js';
@@ -385,7 +385,7 @@ export function group(tagged: Tagged[]): Diagnosis[] {
       (a, b) =>
         severityWeight(b.severity) - severityWeight(a.severity) ||
         b.finding.confidence - a.finding.confidence ||
-        refKey(a.finding.object).localeCompare(refKey(b.finding.object)),
+        compareText(refKey(a.finding.object), refKey(b.finding.object)),
     );
     const { rule, finding, severity } = members[0]!;
     const affected = new Map<string, ObjectRef>();
@@ -400,7 +400,7 @@ export function group(tagged: Tagged[]): Diagnosis[] {
       severity,
       title: finding.title,
       object: finding.object,
-      affected: [...affected.values()].sort((a, b) => refKey(a).localeCompare(refKey(b))),
+      affected: [...affected.values()].sort((a, b) => compareText(refKey(a), refKey(b))),
       owner: owner ? { kind: owner.kind, name: owner.name } : null,
       evidence: [...finding.evidence],
       explanation: finding.explanation,
@@ -447,8 +447,8 @@ export function compareDiagnoses(a: Diagnosis, b: Diagnosis): number {
     severityWeight(b.severity) - severityWeight(a.severity) ||
     podCount(b) - podCount(a) ||
     b.confidence - a.confidence ||
-    a.rule.localeCompare(b.rule) ||
-    refKey(a.object).localeCompare(refKey(b.object))
+    compareText(a.rule, b.rule) ||
+    compareText(refKey(a.object), refKey(b.object))
   );
 }
 

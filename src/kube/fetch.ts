@@ -1,7 +1,7 @@
 import type { KubeEvent, Node, Pod, Workload } from '../model/k8s.js';
 import { OWNER_KINDS } from '../model/k8s.js';
 import { ClusterError, NotFoundError } from '../model/errors.js';
-import { cut, firstLine, MAX_TEXT, neutralize } from '../model/text.js';
+import { compareText, cut, firstLine, MAX_TEXT, neutralize } from '../model/text.js';
 import { controllerOf } from '../model/snapshot-index.js';
 import type { AccessError, LogTail, NamespacePart, Scope, Snapshot, SweepBase } from '../model/snapshot.js';
 import { emptyPart, emptySnapshot, partOfEvent } from '../model/snapshot.js';
@@ -66,7 +66,7 @@ export function addRefusal(list: AccessError[], error: AccessError): void {
 export const eventKey = (event: KubeEvent): string => event.metadata.uid ?? `${event.metadata.namespace ?? ''}/${event.metadata.name ?? ''}`;
 
 /** Log tails in namespace/pod/container order. */
-export const byContainer = (a: LogTail, b: LogTail): number => `${a.namespace}/${a.pod}/${a.container}`.localeCompare(`${b.namespace}/${b.pod}/${b.container}`);
+export const byContainer = (a: LogTail, b: LogTail): number => compareText(`${a.namespace}/${a.pod}/${a.container}`, `${b.namespace}/${b.pod}/${b.container}`);
 
 /** An RBAC verb of a read. */
 export type ReadVerb = 'get' | 'list' | 'watch';

@@ -4,7 +4,7 @@ import { ClusterError } from '../model/errors.js';
 import { controllerOf } from '../model/snapshot-index.js';
 import type { AccessError, LogTail, Scope, Snapshot } from '../model/snapshot.js';
 import { emptySnapshot } from '../model/snapshot.js';
-import { firstLine, neutralize } from '../model/text.js';
+import { compareText, firstLine, neutralize } from '../model/text.js';
 import { projectEvent } from '../snapshot/project.js';
 import { narrow, ownerKey, podNotFound, selectPods } from '../snapshot/select.js';
 import type { FetchOptions } from './fetch.js';
@@ -197,7 +197,7 @@ export class ClusterWatch {
 
   /** The snapshot now: a namespace's (or the cluster's), or the pods NAME selects with what concerns them. */
   build(): Snapshot {
-    const pods = [...this.pods.values()].sort((a, b) => podKey(a).localeCompare(podKey(b)));
+    const pods = [...this.pods.values()].sort((a, b) => compareText(podKey(a), podKey(b)));
     const used = new Set(pods.map((pod) => pod.spec.nodeName).filter((n): n is string => !!n));
     const snapshot: Snapshot = {
       ...emptySnapshot(this.scope, new Date().toISOString()),
