@@ -50,12 +50,18 @@ export async function connectLive(args: GlobalArgs, purpose: 'pod' | 'namespace'
 /**
  * Read the cluster through the kubeconfig: load it, then fetch what the command needs with a
  * spinner on stderr (TTY only). Ctrl-C stops the spinner, restores the cursor and exits 130.
- * A label selector (namespace sweeps) goes to the API with the pods list.
+ * A label selector (namespace sweeps) goes to the API with the pods list. `meanwhile` is called
+ * once the first requests are out (a diagnosis loads its rules and engine then).
  */
-export async function readLive(args: GlobalArgs, purpose: 'pod' | 'namespace' = args.mode ?? 'namespace', selector?: LabelSelector): Promise<Snapshot> {
+export async function readLive(args: GlobalArgs, purpose: 'pod' | 'namespace' = args.mode ?? 'namespace', selector?: LabelSelector, meanwhile?: () => unknown): Promise<Snapshot> {
   const [{ loaded, http, options, namespace, what }, { fetchNamespace, fetchPod }] = await Promise.all([connectLive(args, purpose), import('../kube/fetch.js')]);
-  return whileReading(args, loaded.server, what, http, () =>
-    purpose === 'pod' ? fetchPod(http, namespace!, args.name!, loaded.context, options) : fetchNamespace(http, namespace, loaded.context, options, selector?.text),
+  return whileReading(
+    args,
+    loaded.server,
+    what,
+    http,
+    () => (purpose === 'pod' ? fetchPod(http, namespace!, args.name!, loaded.context, options) : fetchNamespace(http, namespace, loaded.context, options, selector?.text)),
+    meanwhile,
   );
 }
 
@@ -82,8 +88,11 @@ export function exitOnInterrupt(stop: () => void): () => void {
   return () => process.removeListener('SIGINT', interrupt);
 }
 
-/** Run a read with a spinner on stderr (TTY only); Ctrl-C stops it, restores the cursor and exits 130. */
-async function whileReading<T>(args: GlobalArgs, server: string, what: string, http: { close(): void }, read: () => Promise<T>): Promise<T> {
+/**
+ * Run a read with a spinner on stderr (TTY only); Ctrl-C stops it, restores the cursor and exits
+ * 130. `meanwhile` runs once the read has sent its first requests.
+ */
+async function whileReading<T>(args: GlobalArgs, server: string, what: string, http: { close(): void }, read: () => Promise<T>, meanwhile?: () => unknown): Promise<T> {
   const spinner = await startSpinner(`Reading ${what} from ${server}`, args);
   const release = exitOnInterrupt(() => {
     spinner?.stop();
@@ -91,9 +100,10 @@ async function whileReading<T>(args: GlobalArgs, server: string, what: string, h
   });
   try {
     const reading = read();
-    // A diagnosis follows: the rules load once the first requests are out, while their answers
-    // are on the way, rather than before them or after the reads (`kdiag snapshot` needs none).
-    if (args.mode) void import('../../rules/index.js').catch(() => undefined);
+    // What follows the read (a diagnosis: its rules and engine) loads once the first requests are
+    // out, while their answers are on the way, rather than before them or after the reads. A
+    // failure to load surfaces where it is awaited.
+    if (meanwhile) void Promise.resolve().then(meanwhile).then(undefined, () => undefined);
     return await reading;
   } finally {
     release();

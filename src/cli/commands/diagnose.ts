@@ -1,19 +1,13 @@
 import { EXIT, UsageError } from '../../model/errors.js';
 import type { Snapshot } from '../../model/snapshot.js';
-import { diagnose, Engine, failsAt } from '../../engine/index.js';
+import type { Engine } from '../../engine/index.js';
 import type { Report } from '../../model/report.js';
-import { renderJson } from '../../report/json.js';
-import { renderJunit } from '../../report/junit.js';
-import { renderMarkdown } from '../../report/markdown.js';
 import type { TextOptions } from '../../report/text.js';
-import { renderText } from '../../report/text.js';
-import { readSnapshotFile } from '../../snapshot/file.js';
 import type { Settings } from '../../model/settings.js';
 import { globMatcher } from '../../model/settings.js';
 import { neutralize } from '../../model/text.js';
 import { Roster } from '../../model/roster.js';
 import type { LabelMatch, LeaveOut } from '../../snapshot/select.js';
-import { narrow, narrowNamespace, podNotFound, selectPods } from '../../snapshot/select.js';
 import type { LabelSelector } from '../../snapshot/selector.js';
 import { matchesSelector, parseSelector } from '../../snapshot/selector.js';
 import { loadSettings } from '../config-file.js';
@@ -30,7 +24,8 @@ function replayNamespace(snapshot: Snapshot, name: string): string {
 }
 
 /** Read a recorded snapshot (or kubectl output) and cut it to the scope asked for (-l is the engine's). */
-function replay(args: GlobalArgs): Snapshot {
+async function replay(args: GlobalArgs): Promise<Snapshot> {
+  const [{ readSnapshotFile }, { narrow, narrowNamespace, podNotFound, selectPods }] = await Promise.all([import('../../snapshot/file.js'), import('../../snapshot/select.js')]);
   const snapshot = readSnapshotFile(args.snapshot!);
   if (args.mode === 'pod') {
     const name = args.name!;
@@ -89,6 +84,31 @@ export function ruleErrorReporter(args: GlobalArgs): (id: string, error: unknown
   };
 }
 
+/** The report as text, in the output format asked for. */
+type Render = (report: Report, roster: Roster | undefined) => string;
+
+/** The renderer of the output format asked for, loaded on its own. */
+async function loadRenderer(args: GlobalArgs): Promise<Render> {
+  switch (args.output) {
+    case 'json': {
+      const { renderJson } = await import('../../report/json.js');
+      return (report) => renderJson(report);
+    }
+    case 'markdown': {
+      const { renderMarkdown } = await import('../../report/markdown.js');
+      return (report) => renderMarkdown(report, { verbose: args.verbose ?? false });
+    }
+    case 'junit': {
+      const { renderJunit } = await import('../../report/junit.js');
+      return (report, roster) => renderJunit(report, roster!, { failOn: args.failOn });
+    }
+    default: {
+      const { renderText } = await import('../../report/text.js');
+      return (report) => renderText(report, textOptions(args));
+    }
+  }
+}
+
 /** `kdiag pod` and `kdiag namespace`: read, diagnose, print, and say whether to fail. */
 export async function runDiagnose(args: GlobalArgs): Promise<number> {
   if (!Number.isInteger(args.tail) || args.tail < 1 || args.tail > 10_000) throw new UsageError(`--tail ${args.tail} must be a whole number from 1 to 10000`);
@@ -98,6 +118,10 @@ export async function runDiagnose(args: GlobalArgs): Promise<number> {
   }
   const selector = args.selector !== undefined ? parseSelector(args.selector) : undefined;
   const loadRules = async () => (await import('../../../rules/index.js')).rules;
+  // The rules, the engine and the renderer: loaded once; for a live read, while the first answers
+  // are on the way (not before the first requests leave).
+  let loading: Promise<[Awaited<ReturnType<typeof loadRules>>, typeof import('../../engine/index.js'), Render]> | undefined;
+  const loadTools = () => (loading ??= Promise.all([loadRules(), import('../../engine/index.js'), loadRenderer(args)]));
   const { settings, file } = await loadSettings({ config: args.config, disable: args.disable }, async () => (await loadRules()).map((rule) => rule.id));
   if (args.debug && file) process.stderr.write(`kdiag: settings from ${neutralize(file)}\n`);
   if (args.watch || args.timeout !== undefined) {
@@ -116,32 +140,26 @@ export async function runDiagnose(args: GlobalArgs): Promise<number> {
   const select = labelMatch(selector);
   if (sweepsByNamespace(args)) {
     // Every namespace, diagnosed as each one comes in and then let go of: the cluster is never held.
-    const rules = await loadRules();
+    const [rules, { Engine: EngineOf }] = await loadTools();
     let engine: Engine | undefined;
     const read = await sweepLive(args, (base) => {
-      const made = new Engine(base, rules, { settings, onRuleError, select, leaveOut: leaveOutOf(settings, args.mode, base.scope), roster });
+      const made = new EngineOf(base, rules, { settings, onRuleError, select, leaveOut: leaveOutOf(settings, args.mode, base.scope), roster });
       engine = made;
       return (part) => made.add(part);
     }, selector);
     report = engine!.finish();
     counts = `${countsText(read)}${read.late ? ` (${read.late} listed out of namespace order)` : ''}, namespace by namespace`;
   } else {
-    const snapshot = args.snapshot ? replay(args) : await readLive(args, undefined, selector);
-    const rules = await loadRules();
+    const snapshot = args.snapshot ? await replay(args) : await readLive(args, undefined, selector, loadTools);
+    const [rules, { diagnose }] = await loadTools();
     readAt = performance.now();
     report = diagnose(snapshot, rules, { settings, onRuleError, select, leaveOut: leaveOutOf(settings, args.mode, snapshot.scope), roster });
     const { pods, events, nodes, owners, logs } = snapshot;
     counts = countsText({ pods: pods.length, events: events.length, nodes: nodes.length, owners: owners.length, logs: logs.length });
   }
   const diagnosed = performance.now();
-  const text =
-    args.output === 'json'
-      ? renderJson(report)
-      : args.output === 'markdown'
-        ? renderMarkdown(report, { verbose: args.verbose ?? false })
-        : args.output === 'junit'
-          ? renderJunit(report, roster!, { failOn: args.failOn })
-          : renderText(report, textOptions(args));
+  const [, { failsAt }, render] = await loadTools();
+  const text = render(report, roster);
   if (args.debug) {
     const ms = (from: number, to: number) => `${Math.round(to - from)} ms`;
     const done = performance.now();
