@@ -5,7 +5,6 @@ import { VERSION } from '../model/version.js';
 import type { GlobalArgs } from './args.js';
 import { DIAGNOSE_DEFAULTS, DIAGNOSE_OUTPUTS, FAIL_ON } from './args.js';
 import { answerWithoutParser, helpWidth } from './fast.js';
-import { readsCluster, warmTlsRoots } from '../kube/tls-warmup.js';
 
 /**
  * The thin top floor: parse flags, load the one command asked for (lazily, so `--help` and
@@ -116,8 +115,6 @@ export function joinDashValues(argv: string[]): string[] {
  */
 export async function main(argv: string[], scriptName = 'kdiag', { withoutParser = true }: { withoutParser?: boolean } = {}): Promise<number> {
   let debug = argv.includes('--debug');
-  // A command that reads the cluster: its TLS root store is made on a helper thread meanwhile.
-  if (readsCluster(argv)) warmTlsRoots();
   // `kdiag --help` and `kdiag explain TOPIC` in their plain forms: answered without loading yargs.
   try {
     const answered = withoutParser ? await answerWithoutParser(argv, scriptName) : undefined;
