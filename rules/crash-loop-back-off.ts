@@ -18,9 +18,9 @@ const rule: Rule = {
     { description: 'Read the log of the crashed container', command: 'kubectl logs -n NAMESPACE POD -c CONTAINER --previous' },
     { description: 'Read the last termination state and the events', command: 'kubectl describe pod -n NAMESPACE POD' },
   ],
-  match: ({ snapshot, index }) => {
+  match: ({ index }) => {
     const findings: Finding[] = [];
-    for (const pod of snapshot.pods) {
+    for (const pod of index.suspects) {
       for (const view of containers(pod)) {
         const waiting = view.status.state?.waiting;
         if (waiting?.reason !== 'CrashLoopBackOff') continue;

@@ -142,7 +142,7 @@ const rule: Rule = {
   ],
   match: (context) => {
     const findings: Finding[] = [];
-    for (const pod of context.snapshot.pods) {
+    for (const pod of context.index.suspects) {
       if (pod.status?.reason !== 'DeadlineExceeded' || isSettled(context, pod)) continue;
       findings.push(podFinding(context, pod));
     }

@@ -124,9 +124,9 @@ const rule: Rule = {
     { description: 'Clean up the evicted pods once understood (printed only: it deletes every Failed pod of the namespace)', command: 'kubectl delete pod -n NAMESPACE --field-selector=status.phase==Failed' },
   ],
   match: (context) => {
-    const { snapshot, index, now } = context;
+    const { index, now } = context;
     const findings: Finding[] = [];
-    for (const pod of snapshot.pods) {
+    for (const pod of index.suspects) {
       if (pod.status?.phase !== 'Failed' || pod.status?.reason !== 'Evicted' || isSettled(context, pod)) continue;
       const message = pod.status.message ?? '';
       const reading = readEvictionMessage(message);

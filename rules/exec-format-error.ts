@@ -99,7 +99,7 @@ const rule: Rule = {
   match: (context) => {
     const { snapshot, index } = context;
     const findings: Finding[] = [];
-    for (const pod of snapshot.pods) {
+    for (const pod of index.suspects) {
       if (isSettled(context, pod) || pod.status?.reason === 'Evicted') continue;
       for (const view of containers(pod)) {
         const seen = sightings(context, view);

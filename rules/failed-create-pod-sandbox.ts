@@ -140,7 +140,7 @@ const rule: Rule = {
   // The pods that may be failing (with all their events); the plugin's pod on a node is found by
   // name among every pod of the sweep.
   retain: ({ snapshot, index }) => {
-    const pods = snapshot.pods.filter((pod) => waitingToStart(pod) && eventsWithReason(index, pod, 'FailedCreatePodSandBox').length > 0);
+    const pods = index.suspects.filter((pod) => waitingToStart(pod) && eventsWithReason(index, pod, 'FailedCreatePodSandBox').length > 0);
     return { pods, events: pods.flatMap((pod) => index.podEvents(pod)) };
   },
   match: ({ snapshot, index, now }) => {

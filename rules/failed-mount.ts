@@ -196,7 +196,7 @@ const rule: Rule = {
   match: (context) => {
     const { index, now } = context;
     const findings: Finding[] = [];
-    for (const pod of context.snapshot.pods) {
+    for (const pod of index.suspects) {
       if (!waitingToStart(pod)) continue;
       const events = eventsWithReason(index, pod, 'FailedMount', 'FailedAttachVolume').filter((e) => !startFailurePassed(index, pod, e));
       if (events.length === 0) continue;

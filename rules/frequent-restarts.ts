@@ -31,10 +31,10 @@ const rule: Rule = {
     { description: 'Read the last termination state and the events', command: 'kubectl describe pod -n NAMESPACE POD' },
   ],
   match: (context) => {
-    const { snapshot, index, now } = context;
+    const { index, now } = context;
     const threshold = thresholdsOf(context).restartCount;
     const findings: Finding[] = [];
-    for (const pod of snapshot.pods) {
+    for (const pod of index.suspects) {
       if (pod.status?.phase !== 'Running' || isSettled(context, pod)) continue;
       for (const view of containers(pod)) {
         if (view.init && !view.sidecar) continue;

@@ -225,9 +225,9 @@ const rule: Rule = {
     { description: 'Rate limited: authenticate the pulls, or mirror the image into your own registry' },
     { description: 'Network: check DNS, proxy and the registry\'s CA from the node' },
   ],
-  match: ({ snapshot, index }) => {
+  match: ({ index }) => {
     const findings: Finding[] = [];
-    for (const pod of snapshot.pods) {
+    for (const pod of index.suspects) {
       if (pod.metadata.deletionTimestamp) continue;
       for (const view of containers(pod)) {
         const waiting = view.status.state?.waiting;

@@ -167,7 +167,7 @@ const rule: Rule = {
   ],
   match: (context) => {
     const findings: Finding[] = [];
-    for (const pod of context.snapshot.pods) {
+    for (const pod of context.index.suspects) {
       // Evicted and DeadlineExceeded pods had their containers stopped by the kubelet: those rules say why.
       if (isSettled(context, pod) || pod.status?.reason === 'Evicted' || pod.status?.reason === 'DeadlineExceeded') continue;
       for (const view of containers(pod)) {

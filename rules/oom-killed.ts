@@ -28,9 +28,9 @@ const rule: Rule = {
     { description: 'For a JVM, Node.js or similar runtime, size its heap below the container limit (-XX:MaxRAMPercentage, --max-old-space-size)' },
   ],
   match: (context) => {
-    const { snapshot, index } = context;
+    const { index } = context;
     const findings: Finding[] = [];
-    for (const pod of snapshot.pods) {
+    for (const pod of index.suspects) {
       if (isSettled(context, pod)) continue;
       for (const view of containers(pod)) {
         const { status } = view;

@@ -493,7 +493,7 @@ const rule: Rule = {
   ],
   match: (context) => {
     const findings: Finding[] = [];
-    for (const pod of context.snapshot.pods) {
+    for (const pod of context.index.suspects) {
       if (pod.status?.phase !== 'Pending' || pod.metadata.deletionTimestamp) continue;
       const created = msSince(pod.metadata.creationTimestamp, context.now);
       const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');

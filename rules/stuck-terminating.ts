@@ -129,7 +129,7 @@ const rule: Rule = {
   ],
   match: (context) => {
     const findings: Finding[] = [];
-    for (const pod of context.snapshot.pods) {
+    for (const pod of context.index.suspects) {
       const deletion = pod.metadata.deletionTimestamp;
       if (!deletion) continue;
       const deadline = Date.parse(deletion);

@@ -53,6 +53,11 @@ export interface Finding {
 /** What a rule gets: the snapshot, its indexes, and the time to measure ages against. */
 export interface RuleContext {
   snapshot: Snapshot;
+  /**
+   * Lookups over the snapshot. A rule about pods goes over `index.suspects` (every pod but the
+   * quiet ones: running and ready since they started, with no Warning event) and reads the other
+   * pods only as context; test/quiet-pods.test.ts holds every rule to finding the same either way.
+   */
   index: SnapshotIndex;
   /** snapshot.capturedAt in epoch milliseconds. */
   now: number;

@@ -75,7 +75,7 @@ export function probeFailures(context: RuleContext, kind: ProbeKind): ProbeFailu
   const { index } = context;
   const result: ProbeFailures[] = [];
   const killText = new RegExp(`failed ${kind} probe`, 'i');
-  for (const pod of context.snapshot.pods) {
+  for (const pod of index.suspects) {
     if (isSettled(context, pod)) continue;
     const unhealthy = eventsWithReason(index, pod, 'Unhealthy').filter((e) => PROBE_EVENT.exec(e.message ?? '')?.[1]?.toLowerCase() === kind);
     if (unhealthy.length === 0) continue;

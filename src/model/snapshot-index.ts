@@ -39,6 +39,7 @@ export class SnapshotIndex {
   private readonly ownersByUid = new Map<string, Workload>();
   private readonly logsByContainer = new Map<string, LogTail>();
   private readonly ownerCache = new Map<string, OwnerRef | null>();
+  private suspectPods: readonly Pod[] | undefined;
 
   /**
    * `podNames`: every pod of the sweep by node, when the snapshot holds only part of them (the
@@ -111,6 +112,24 @@ export class SnapshotIndex {
     return events;
   }
 
+  /**
+   * The pods a pod rule may diagnose, in snapshot order: every pod but the quiet ones (see isQuiet).
+   * Pod rules go over these; they read the others only as context (a workload's other pods, the
+   * pods on a node). In a healthy namespace most pods are quiet, so the rules' work follows the
+   * pods in trouble rather than the namespace's size.
+   */
+  get suspects(): readonly Pod[] {
+    if (!this.suspectPods) {
+      const warned = new Set<string>();
+      for (const event of this.snapshot.events) {
+        const involved = event.involvedObject;
+        if (event.type === 'Warning' && involved.kind === 'Pod') warned.add(key('Pod', involved.namespace ?? event.metadata.namespace, involved.name));
+      }
+      this.suspectPods = this.snapshot.pods.filter((pod) => !isQuiet(pod) || warned.has(key('Pod', pod.metadata.namespace, pod.metadata.name)));
+    }
+    return this.suspectPods;
+  }
+
   node(name: string | undefined): Node | undefined {
     return name ? this.nodesByName.get(name) : undefined;
   }
@@ -175,6 +194,36 @@ export class SnapshotIndex {
     }
     return top;
   }
+}
+
+/**
+ * Whether a pod shows nothing any pod rule diagnoses, by its own state (with no Warning event about
+ * it, see SnapshotIndex.suspects): Running and not being deleted, with no reason set; every
+ * condition True, Ready among them; a status for every container, each running since it started
+ * (no restart, no earlier termination), ready, and nothing waiting; init containers completed with
+ * exit 0 and never restarted; no ephemeral container waiting or failed. A pod that is quiet by
+ * this is left out of the pod rules' subjects; anything unsure makes it a suspect.
+ */
+export function isQuiet(pod: Pod): boolean {
+  const status = pod.status;
+  if (pod.metadata.deletionTimestamp || status.phase !== 'Running' || status.reason !== undefined) return false;
+  const conditions = status.conditions;
+  if (!conditions || !conditions.some((c) => c.type === 'Ready')) return false;
+  for (const c of conditions) if (c.status !== 'True') return false;
+  const main = status.containerStatuses;
+  if (!main || main.length < pod.spec.containers.length) return false;
+  for (const c of main) {
+    if (c.restartCount || c.lastState?.terminated || c.lastState?.waiting || !c.state?.running || c.state.waiting || c.state.terminated || c.ready !== true) return false;
+  }
+  for (const c of status.initContainerStatuses ?? []) {
+    if (c.restartCount || c.lastState?.terminated || c.state?.waiting) return false;
+    const done = c.state?.terminated;
+    if (done ? done.exitCode !== 0 : !c.state?.running) return false;
+  }
+  for (const c of status.ephemeralContainerStatuses ?? []) {
+    if (c.state?.waiting || (c.state?.terminated && c.state.terminated.exitCode !== 0)) return false;
+  }
+  return true;
 }
 
 /**

@@ -43,7 +43,7 @@ export function terminations(context: RuleContext): readonly TerminationCase[] {
   const known = terminationsOf.get(context);
   if (known) return known;
   const cases: TerminationCase[] = [];
-  for (const pod of context.snapshot.pods) {
+  for (const pod of context.index.suspects) {
     // An evicted pod's containers were stopped by the kubelet (exit 143 or 137 by design): the
     // evicted rule diagnoses why, their exit codes are not a crash.
     if (isSettled(context, pod) || pod.status?.reason === 'Evicted') continue;
@@ -165,7 +165,7 @@ function allWaiting(context: RuleContext): readonly WaitingContainer[] {
   const known = waitingOf.get(context);
   if (known) return known;
   const found: WaitingContainer[] = [];
-  for (const pod of context.snapshot.pods) {
+  for (const pod of context.index.suspects) {
     if (isSettled(context, pod)) continue;
     for (const view of containers(pod)) {
       const waiting = view.status.state?.waiting;
