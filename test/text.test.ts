@@ -2,6 +2,32 @@ import { describe, expect, it } from '@jest/globals';
 import { cut, neutralize, neutralizeDeep, shellQuote } from '../src/model/text.js';
 
 describe('neutralize', () => {
+  it('gives, for any text, what replacing every unsafe character and then cutting gives (the plain-text shortcut changes nothing)', () => {
+    // The rules as first written, without the shortcut for plain text.
+    const control = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
+    const bidi = /[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g;
+    const caret = (ch: string) => {
+      const code = ch.charCodeAt(0);
+      if (ch === '\n') return '\\n';
+      if (ch === '\r') return '\\r';
+      if (code < 0x20) return `^${String.fromCharCode(code + 64)}`;
+      if (code === 0x7f) return '^?';
+      return `\\u${code.toString(16).padStart(4, '0')}`;
+    };
+    const reference = (text: string, max: number) =>
+      cut(text.replace(/\t/g, ' '), max).replace(control, caret).replace(bidi, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    const alphabet = ['a', 'Z', '9', ' ', '-', 'é', '日', '🚀', '\t', '\n', '\r', '\u001b', '\u0000', '\u007f', '\u0085', '\u009b', '\u061c', '\u200e', '\u202e', '\u2066', '\ufeff', '…'];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    for (let i = 0; i < 2000; i++) {
+      const length = next() % 40;
+      let text = '';
+      for (let j = 0; j < length; j++) text += next() % 3 === 0 ? alphabet[next() % alphabet.length] : 'x';
+      for (const max of [5, 20, 1000]) expect(neutralize(text, max)).toBe(reference(text, max));
+    }
+    expect(neutralize(`${'a'.repeat(30)}… [12 more characters cut]`, 10)).toBe(reference(`${'a'.repeat(30)}… [12 more characters cut]`, 10));
+  });
+
   it('turns ANSI colour and cursor sequences into visible text', () => {
     const out = neutralize('\u001b[31mred\u001b[0m \u001b[2J');
     expect(out).not.toContain('\u001b');

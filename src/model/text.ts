@@ -11,6 +11,8 @@ export const MAX_TEXT = 1000;
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
 // Bidirectional overrides and isolates, and other invisible formatting that can reorder what is shown.
 const BIDI = /[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g;
+// Any character neutralize changes: a tab, CONTROL or BIDI.
+const UNSAFE = /[\t\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/;
 
 function caret(ch: string): string {
   const code = ch.charCodeAt(0);
@@ -28,6 +30,7 @@ const CUT_MARKER = /… \[(\d+) more characters cut\]$/;
  * cut before (log lines are cut when read) keeps one marker with the total count.
  */
 export function cut(text: string, max: number): string {
+  if (text.length <= max) return text;
   const earlier = CUT_MARKER.exec(text);
   const body = earlier ? text.slice(0, earlier.index) : text;
   if (body.length <= max) return text;
@@ -41,6 +44,8 @@ export function cut(text: string, max: number): string {
  * escapes, tabs become spaces, and text longer than `max` characters is cut with a marker.
  */
 export function neutralize(text: string, max: number = MAX_TEXT): string {
+  // Most cluster text is short and plain: it comes back as it is.
+  if (text.length <= max && !UNSAFE.test(text)) return text;
   const out = cut(text.replace(/\t/g, ' '), max);
   return out.replace(CONTROL, caret).replace(BIDI, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
