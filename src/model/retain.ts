@@ -18,5 +18,5 @@ export function podsOnNodes(context: RuleContext, names: Iterable<string | undef
 
 /** The namespace's events about nodes (the kubelet and the node controllers file them in "default"). */
 export function eventsAboutNodes(context: RuleContext): KubeEvent[] {
-  return context.snapshot.events.filter((event) => event.involvedObject.kind === 'Node');
+  return context.index.nodeEvents.slice();
 }

@@ -40,6 +40,8 @@ export class SnapshotIndex {
   private readonly logsByContainer = new Map<string, LogTail>();
   private readonly ownerCache = new Map<string, OwnerRef | null>();
   private suspectPods: readonly Pod[] | undefined;
+  /** The events about nodes, in snapshot order. */
+  readonly nodeEvents: readonly KubeEvent[];
 
   /**
    * `podNames`: every pod of the sweep by node, when the snapshot holds only part of them (the
@@ -49,11 +51,14 @@ export class SnapshotIndex {
     readonly snapshot: Snapshot,
     private readonly podNames?: ReadonlyMap<string, readonly PodName[]>,
   ) {
+    const nodeEvents: KubeEvent[] = [];
     for (const event of snapshot.events) {
       const involved = event.involvedObject;
       const byName = key(involved.kind, involved.namespace ?? event.metadata.namespace, involved.name);
       push(this.eventsByName, byName, event);
+      if (involved.kind === 'Node') nodeEvents.push(event);
     }
+    this.nodeEvents = nodeEvents;
     for (const node of snapshot.nodes) if (node.metadata.name) this.nodesByName.set(node.metadata.name, node);
     for (const pod of snapshot.pods) if (pod.spec.nodeName) push(this.podsByNode, pod.spec.nodeName, pod);
     for (const owner of snapshot.owners) {
