@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { loadKubeConfig } from '../src/kube/config.js';
-import { decodeUtf8, KubeHttp } from '../src/kube/http.js';
+import { KubeHttp } from '../src/kube/http.js';
 import { withoutManagedFields } from '../src/kube/managed-fields.js';
 import { startApiServer } from './support/api-server.js';
 import type { ApiServer } from './support/api-server.js';
@@ -160,18 +160,7 @@ describe('KubeHttp.getJson against the loopback API server', () => {
   });
 });
 
-describe('decodeUtf8', () => {
-  it.each([
-    ['ASCII', Buffer.from('{"kind":"PodList","items":[]}')],
-    ['empty', Buffer.alloc(0)],
-    ['UTF-8 of two, three and four bytes', Buffer.from('{"message":"café – 日本 🚀"}')],
-    ['latin1 bytes that are not UTF-8', Buffer.from([0x7b, 0x22, 0xe9, 0x22, 0x7d])],
-    ['a cut multi-byte character', Buffer.from('ab🚀').subarray(0, 4)],
-    ['a view into a larger buffer', Buffer.from('xxé{"a":1}yy').subarray(2, 10)],
-  ])('gives what toString(utf8) gives: %s', (_, bytes) => {
-    expect(decodeUtf8(bytes)).toBe(bytes.toString('utf8'));
-  });
-
+describe('KubeHttp.getJson and text beyond ASCII', () => {
   it('reads a list answer with text beyond ASCII as sent', async () => {
     const note = 'Liveness probe failed: état «dégradé» – 日本 🚀';
     const list = podList(() => managedFields());
