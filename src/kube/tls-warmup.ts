@@ -3,9 +3,10 @@
  * any TLS context is made, even one that trusts only the kubeconfig's CA. The store is the
  * process's, made once (a thread that asks meanwhile waits for it). A helper thread makes it while
  * the main thread loads the CLI and reads the kubeconfig, so the first request leaves sooner (about
- * 20 ms here). It only warms that cache: if the thread is late or fails, the main thread makes the
- * store as it would have anyway. The thread ends once the store is made and never holds the
- * process open.
+ * 30 ms here, started from the entry script). It only warms that cache: if the thread is late or
+ * fails, the main thread makes the store as it would have anyway. The thread ends once the store is
+ * made and never holds the process open; a run that fails before it reads anything waits for it
+ * at exit (about 30 ms).
  */
 
 /** The commands that read a live cluster. */
