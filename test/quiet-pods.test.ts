@@ -82,6 +82,8 @@ describe('isQuiet', () => {
     ['with a container that has no status', (pod) => pod.spec.containers.push({ name: 'sidecar', image: 'proxy:1' })],
     ['with no container statuses', (pod) => delete pod.status.containerStatuses],
     ['with an init container that failed', (pod) => (pod.status.initContainerStatuses![0]!.state = { terminated: { exitCode: 1, reason: 'Error' } })],
+    ['with an init container that exited 0 marked OOMKilled', (pod) => (pod.status.initContainerStatuses![0]!.state = { terminated: { exitCode: 0, reason: 'OOMKilled' } })],
+    ['with an init container that exited 0 with a message', (pod) => (pod.status.initContainerStatuses![0]!.state = { terminated: { exitCode: 0, reason: 'Completed', message: 'exec /bin/x: exec format error' } })],
     ['with an init container that restarted', (pod) => (pod.status.initContainerStatuses![0]!.restartCount = 2)],
     ['with an init container waiting', (pod) => (pod.status.initContainerStatuses![0]!.state = { waiting: { reason: 'PodInitializing' } })],
     ['with an ephemeral container waiting', (pod) => (pod.status.ephemeralContainerStatuses = [{ name: 'debugger', state: { waiting: { reason: 'ImagePullBackOff' } } }])],

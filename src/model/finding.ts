@@ -56,7 +56,8 @@ export interface RuleContext {
   /**
    * Lookups over the snapshot. A rule about pods goes over `index.suspects` (every pod but the
    * quiet ones: running and ready since they started, with no Warning event) and reads the other
-   * pods only as context; test/quiet-pods.test.ts holds every rule to finding the same either way.
+   * pods only as context; test/quiet-pods.test.ts holds every rule to finding the same either way
+   * on every fixture.
    */
   index: SnapshotIndex;
   /** snapshot.capturedAt in epoch milliseconds. */

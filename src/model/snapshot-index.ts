@@ -202,12 +202,14 @@ export class SnapshotIndex {
 }
 
 /**
- * Whether a pod shows nothing any pod rule diagnoses, by its own state (with no Warning event about
- * it, see SnapshotIndex.suspects): Running and not being deleted, with no reason set; every
- * condition True, Ready among them; a status for every container, each running since it started
- * (no restart, no earlier termination), ready, and nothing waiting; init containers completed with
- * exit 0 and never restarted; no ephemeral container waiting or failed. A pod that is quiet by
- * this is left out of the pod rules' subjects; anything unsure makes it a suspect.
+ * Whether a pod is quiet by its own state (SnapshotIndex.suspects adds: no Warning event about it):
+ * Running and not being deleted, with no reason set; every condition True, Ready among them; a
+ * status for every container, each running since it started (no restart, no earlier termination),
+ * ready, and nothing waiting; init containers never restarted and either running (a sidecar) or
+ * completed plainly (exit 0, reason Completed or none, no message: an exit 0 marked OOMKilled or
+ * carrying an exec format error is something rules report); no ephemeral container waiting or
+ * failed. No pod rule finds anything on a quiet pod (test/quiet-pods.test.ts checks every rule on
+ * every fixture); anything unsure makes the pod a suspect.
  */
 export function isQuiet(pod: Pod): boolean {
   const status = pod.status;
@@ -223,7 +225,7 @@ export function isQuiet(pod: Pod): boolean {
   for (const c of status.initContainerStatuses ?? []) {
     if (c.restartCount || c.lastState?.terminated || c.state?.waiting) return false;
     const done = c.state?.terminated;
-    if (done ? done.exitCode !== 0 : !c.state?.running) return false;
+    if (done ? done.exitCode !== 0 || (done.reason !== undefined && done.reason !== 'Completed') || done.message : !c.state?.running) return false;
   }
   for (const c of status.ephemeralContainerStatuses ?? []) {
     if (c.state?.waiting || (c.state?.terminated && c.state.terminated.exitCode !== 0)) return false;
