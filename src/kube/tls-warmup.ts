@@ -19,9 +19,13 @@ export function readsCluster(argv: readonly string[]): boolean {
 
 let warming = false;
 
-/** Start making the root store on a helper thread, once per process. */
-export function warmTlsRoots(): void {
-  if (warming) return;
+/**
+ * Start making the root store on a helper thread, once per process; whether this call started it.
+ * Not with NODE_EXTRA_CA_CERTS: node then reads that file and makes the store as it starts, so
+ * there is nothing to warm.
+ */
+export function warmTlsRoots(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.NODE_EXTRA_CA_CERTS || warming) return false;
   warming = true;
   import('node:worker_threads')
     .then(({ Worker }) => {
@@ -30,4 +34,5 @@ export function warmTlsRoots(): void {
       worker.unref();
     })
     .catch(() => undefined);
+  return true;
 }
