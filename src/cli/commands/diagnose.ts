@@ -118,8 +118,9 @@ export async function runDiagnose(args: GlobalArgs): Promise<number> {
   }
   const selector = args.selector !== undefined ? parseSelector(args.selector) : undefined;
   const loadRules = async () => (await import('../../../rules/index.js')).rules;
-  // The rules, the engine and the renderer: loaded once; for a live read, while the first answers
-  // are on the way (not before the first requests leave).
+  // The rules, the engine and the renderer: loaded once; for a live read of a namespace or a pod,
+  // while the first answers are on the way (not before the first requests leave). A sweep of every
+  // namespace needs them before it starts.
   let loading: Promise<[Awaited<ReturnType<typeof loadRules>>, typeof import('../../engine/index.js'), Render]> | undefined;
   const loadTools = () => (loading ??= Promise.all([loadRules(), import('../../engine/index.js'), loadRenderer(args)]));
   const { settings, file } = await loadSettings({ config: args.config, disable: args.disable }, async () => (await loadRules()).map((rule) => rule.id));
