@@ -124,14 +124,10 @@ export class SnapshotIndex {
    * pods in trouble rather than the namespace's size.
    */
   get suspects(): readonly Pod[] {
-    if (!this.suspectPods) {
-      const warned = new Set<string>();
-      for (const event of this.snapshot.events) {
-        const involved = event.involvedObject;
-        if (event.type === 'Warning' && involved.kind === 'Pod') warned.add(key('Pod', involved.namespace ?? event.metadata.namespace, involved.name));
-      }
-      this.suspectPods = this.snapshot.pods.filter((pod) => !isQuiet(pod) || warned.has(key('Pod', pod.metadata.namespace, pod.metadata.name)));
-    }
+    // A Warning event about the pod's name makes it a suspect, whichever pod of that name it was about.
+    this.suspectPods ??= this.snapshot.pods.filter(
+      (pod) => !isQuiet(pod) || !!this.eventsByName.get(key('Pod', pod.metadata.namespace, pod.metadata.name))?.some((event) => event.type === 'Warning'),
+    );
     return this.suspectPods;
   }
 
