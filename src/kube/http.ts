@@ -121,22 +121,24 @@ export class KubeHttp {
    * (before the rest arrives): the caller may ask for the next page meanwhile. It may be called
    * again by a retry; nothing is called when the head does not say (see listContinue).
    */
-  async getJson(pathname: string, query: Record<string, string | number | boolean | undefined> = {}, onContinue?: (token: string) => void): Promise<unknown> {
-    const text = await this.get(pathname, query, 'application/json', onContinue, true);
+  async getJson(pathname: string, query: Record<string, string | number | boolean | undefined> = {}, onContinue?: (token: string) => void, parse?: (bytes: Buffer) => unknown): Promise<unknown> {
+    const bytes = await this.get(pathname, query, 'application/json', onContinue, true);
     try {
-      return JSON.parse(text);
-    } catch {
+      // `parse`: a reader of its own for the (managedFields-free) bytes; it may wait before it answers.
+      return parse ? await parse(bytes) : JSON.parse(bytes.toString('utf8'));
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
       throw new ClusterError(`the API server at ${this.server} answered ${pathname} with something that is not JSON`);
     }
   }
 
   /** GET a path and return its body as text (pod logs). */
-  getText(pathname: string, query: Record<string, string | number | boolean | undefined> = {}, accept = '*/*', onContinue?: (token: string) => void): Promise<string> {
-    return this.get(pathname, query, accept, onContinue, false);
+  async getText(pathname: string, query: Record<string, string | number | boolean | undefined> = {}, accept = '*/*', onContinue?: (token: string) => void): Promise<string> {
+    return (await this.get(pathname, query, accept, onContinue, false)).toString('utf8');
   }
 
-  /** getText, and for JSON (`json`) without metadata.managedFields. */
-  private async get(pathname: string, query: Record<string, string | number | boolean | undefined>, accept: string, onContinue: ((token: string) => void) | undefined, json: boolean): Promise<string> {
+  /** The body's bytes; for JSON (`json`) without metadata.managedFields. */
+  private async get(pathname: string, query: Record<string, string | number | boolean | undefined>, accept: string, onContinue: ((token: string) => void) | undefined, json: boolean): Promise<Buffer> {
     const url = new URL(this.base.pathname.replace(/\/$/, '') + pathname, this.base);
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
     const retries = this.options.retries ?? 3;
@@ -270,11 +272,11 @@ export class KubeHttp {
     });
   }
 
-  private async once(url: URL, accept: string, onContinue: ((token: string) => void) | undefined, json: boolean): Promise<string> {
+  private async once(url: URL, accept: string, onContinue: ((token: string) => void) | undefined, json: boolean): Promise<Buffer> {
     const opts = await this.prepare();
     const transport = url.protocol === 'http:' ? http : https;
     const started = Date.now();
-    return new Promise<string>((resolve, reject) => {
+    return new Promise<Buffer>((resolve, reject) => {
       const req = transport.request(
         url,
         {
@@ -300,10 +302,9 @@ export class KubeHttp {
           res.on('error', (error) => reject(networkError(error, this.server)));
           res.on('end', () => {
             const bytes = Buffer.concat(chunks);
-            const body = (ok && json ? withoutManagedFields(bytes) : bytes).toString('utf8');
             this.options.onRequest?.(`GET ${url.pathname}${url.search} -> ${status} (${Date.now() - started} ms)`);
-            if (ok) return resolve(body);
-            reject(statusError(status, body, res.headers['retry-after'], this.server, this.kc.getCurrentContext()));
+            if (ok) return resolve(json ? withoutManagedFields(bytes) : bytes);
+            reject(statusError(status, bytes.toString('utf8'), res.headers['retry-after'], this.server, this.kc.getCurrentContext()));
           });
         },
       );
