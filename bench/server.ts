@@ -82,6 +82,7 @@ export async function startBenchServer(): Promise<BenchServer> {
       cluster = next;
       pages = new Map();
       byName = undefined;
+      byNameOrder.clear();
       workloadCache.clear();
     },
     resetLog() {
@@ -97,21 +98,36 @@ export async function startBenchServer(): Promise<BenchServer> {
 
   const namespaceIndex = (ns: string): number => cluster!.spec.namespaces.indexOf(ns);
 
+  /**
+   * A namespace's pods by name, as the API server lists them (in etcd key order: namespace, then
+   * name); their events, named `<pod>.<hex>`, come in the same order.
+   */
+  const byNameOrder = new Map<number, number[]>();
+  const podOrder = (n: number): number[] => {
+    let order = byNameOrder.get(n);
+    if (!order) {
+      const c = cluster!;
+      const names = Array.from({ length: c.spec.podsPerNamespace }, (_, i) => c.podName(c.place(n, i)));
+      order = names.map((_, i) => i).sort((a, b) => (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0));
+      byNameOrder.set(n, order);
+    }
+    return order;
+  };
   /** Pods and events of one namespace (or of all, with ns undefined), in namespace-major order. */
   const podCollection = (ns: string | undefined): Collection => {
     const c = cluster!;
     const per = c.spec.podsPerNamespace;
-    if (ns === undefined) return { count: c.totalPods, item: (i) => c.pod(Math.floor(i / per), i % per) };
+    if (ns === undefined) return { count: c.totalPods, item: (i) => c.pod(Math.floor(i / per), podOrder(Math.floor(i / per))[i % per]!) };
     const n = namespaceIndex(ns);
-    return { count: n < 0 ? 0 : per, item: (i) => c.pod(n, i) };
+    return { count: n < 0 ? 0 : per, item: (i) => c.pod(n, podOrder(n)[i]!) };
   };
   const eventCollection = (ns: string | undefined): Collection => {
     const c = cluster!;
     const per = c.spec.podsPerNamespace;
     const k = c.spec.eventsPerPod;
-    if (ns === undefined) return { count: c.totalPods * k, item: (i) => c.event(Math.floor(Math.floor(i / k) / per), Math.floor(i / k) % per, i % k) };
+    if (ns === undefined) return { count: c.totalPods * k, item: (i) => c.event(Math.floor(Math.floor(i / k) / per), podOrder(Math.floor(Math.floor(i / k) / per))[Math.floor(i / k) % per]!, i % k) };
     const n = namespaceIndex(ns);
-    return { count: n < 0 ? 0 : per * k, item: (i) => c.event(n, Math.floor(i / k), i % k) };
+    return { count: n < 0 ? 0 : per * k, item: (i) => c.event(n, podOrder(n)[Math.floor(i / k)]!, i % k) };
   };
   const workloads = (kind: string, ns: string | undefined): Raw[] => {
     const key = `${kind}/${ns ?? ''}`;
