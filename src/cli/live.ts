@@ -51,10 +51,13 @@ export async function connectLive(args: GlobalArgs, purpose: 'pod' | 'namespace'
  * Read the cluster through the kubeconfig: load it, then fetch what the command needs with a
  * spinner on stderr (TTY only). Ctrl-C stops the spinner, restores the cursor and exits 130.
  * A label selector (namespace sweeps) goes to the API with the pods list. `meanwhile` is called
- * once the first requests are out (a diagnosis loads its rules and engine then).
+ * once the first requests are out (a diagnosis loads its rules and engine then). A `diagnosis`
+ * leaves the Normal events about quiet pods unparsed (FetchOptions.leaveQuietEvents).
  */
-export async function readLive(args: GlobalArgs, purpose: 'pod' | 'namespace' = args.mode ?? 'namespace', selector?: LabelSelector, meanwhile?: () => unknown): Promise<Snapshot> {
-  const [{ loaded, http, options, namespace, what }, { fetchNamespace, fetchPod }] = await Promise.all([connectLive(args, purpose), import('../kube/fetch.js')]);
+export async function readLive(args: GlobalArgs, purpose: 'pod' | 'namespace' = args.mode ?? 'namespace', selector?: LabelSelector, meanwhile?: () => unknown, diagnosis = false): Promise<Snapshot> {
+  const [{ loaded, http, options: fetchOptions, namespace, what }, { fetchNamespace, fetchPod }] = await Promise.all([connectLive(args, purpose), import('../kube/fetch.js')]);
+  // A diagnosis needs no Normal event about a quiet pod; a recording keeps every event.
+  const options = { ...fetchOptions, leaveQuietEvents: diagnosis };
   return whileReading(
     args,
     loaded.server,

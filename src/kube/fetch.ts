@@ -9,6 +9,8 @@ import type { Shared } from '../snapshot/project.js';
 import { projectEvent, projectNode, projectPod, projectWorkload } from '../snapshot/project.js';
 import { narrow, nearNames, ownerKey, podNotFound, selectPods } from '../snapshot/select.js';
 import { ApiStatusError, KubeHttp } from './http.js';
+import type { EventPage } from './quiet-events.js';
+import { QuietPodEvents } from './quiet-events.js';
 
 /**
  * The only code that reads the cluster. It turns API answers into a Snapshot: independent reads
@@ -28,9 +30,22 @@ export interface FetchOptions {
   maxLogs: number;
   /** Page size for lists. */
   pageSize: number;
+  /**
+   * Leave Normal events about quiet pods unparsed (see quiet-events.ts): for a diagnosis, whose
+   * rules never read them; never for a recording, which keeps what the cluster said.
+   */
+  leaveQuietEvents?: boolean;
 }
 
 export const DEFAULT_FETCH: FetchOptions = { logs: true, tailLines: 20, maxLogs: 40, pageSize: 500 };
+
+/** How many events each snapshot's read left unparsed (Normal events about quiet pods). */
+const leftOutEvents = new WeakMap<Snapshot, number>();
+
+/** Events the read of this snapshot left unparsed: Normal events about quiet pods (see FetchOptions.leaveQuietEvents). */
+export function eventsLeftOut(snapshot: Snapshot): number {
+  return leftOutEvents.get(snapshot) ?? 0;
+}
 
 /** API path of each resource kdiag reads, by RBAC resource name. */
 const PATHS: Record<string, (namespace: string | null) => string> = {
@@ -221,14 +236,15 @@ export class Fetch {
    * page ahead of the reader at most); else once it is parsed. With `on.hold` (a consumer that
    * keeps lists abreast to keep memory low) the next page is asked for once this one is read, and
    * only when `on.hold` does not say to wait (it returns what to wait for: the consumer is
-   * behind). An expired continue token (410) restarts the list once, after `on.restart`.
+   * behind). An expired continue token (410) restarts the list once, after `on.restart`. With
+   * `on.parse`, each page's bytes are read by it rather than parsed whole; `on.page` gets the page too.
    */
   async pages<T>(
     resource: string,
     namespace: string | null,
     project: (raw: Raw) => T | undefined,
     query: Record<string, string>,
-    on: { page: (items: T[]) => void; restart: () => void; hold?: () => Promise<void> | undefined },
+    on: { page: (items: T[], page: Raw) => void; restart: () => void; hold?: () => Promise<void> | undefined; parse?: (bytes: Buffer) => unknown },
   ): Promise<void> {
     const path = PATHS[resource]!(namespace);
     /** A page asked for: `head` is the continue token its first bytes told, `early` its successor asked for from it. */
@@ -256,7 +272,7 @@ export class Fetch {
         asked.head = next;
         if (asked === awaited) askEarly(asked);
       };
-      asked.answer = this.http.getJson(path, { ...query, limit: this.options.pageSize, continue: token }, early ? onContinue : undefined);
+      asked.answer = this.http.getJson(path, { ...query, limit: this.options.pageSize, continue: token }, early ? onContinue : undefined, on.parse);
       // Awaited on the next turn of the loop; until then a failure must not count as unhandled.
       asked.answer.catch(() => undefined);
       return asked;
@@ -296,7 +312,7 @@ export class Fetch {
               if (projected !== undefined) items.push(projected);
             }
           }
-          on.page(items);
+          on.page(items, page);
           if (held) {
             for (let wait: Promise<void> | undefined = held; wait; wait = on.hold?.()) await wait;
             next = ask(token);
@@ -332,16 +348,46 @@ export class Fetch {
     return pods;
   }
 
-  async readPods(namespace: string | null, labelSelector?: string): Promise<Pod[]> {
+  /** The pods of a namespace (every pod, with null); each is shown to `quiet` as it comes. */
+  async readPods(namespace: string | null, labelSelector?: string, quiet?: QuietPodEvents): Promise<Pod[]> {
     const query: Record<string, string> = labelSelector ? { labelSelector } : {};
-    const pods = (await this.guard('pods', 'list', namespace, null, () => this.list('pods', namespace, this.projectPod, query))) ?? [];
-    for (const pod of pods) this.snapshot.pods.push(pod);
-    return pods;
+    const project = quiet
+      ? (raw: Raw) => {
+          const pod = this.projectPod(raw);
+          if (pod) quiet.pod(pod);
+          return pod;
+        }
+      : this.projectPod;
+    try {
+      const pods = (await this.guard('pods', 'list', namespace, null, () => this.list('pods', namespace, project, query))) ?? [];
+      for (const pod of pods) this.snapshot.pods.push(pod);
+      return pods;
+    } finally {
+      quiet?.podsEnded();
+    }
   }
 
   /** Events about one object of a namespace, by name (a refusal is recorded and gives none). */
   async eventsAbout(namespace: string, name: string): Promise<KubeEvent[]> {
     return (await this.guard('events', 'list', namespace, null, () => this.list('events', namespace, this.projectEvent, { fieldSelector: `involvedObject.name=${name}` }))) ?? [];
+  }
+
+  /**
+   * Every event of a namespace, but the Normal events about quiet pods, which are left unparsed
+   * (see quiet-events.ts). `podsRead` settles once the pods list has ended, after `quiet` saw it.
+   */
+  async readEventsLeavingQuiet(namespace: string | null, quiet: QuietPodEvents, podsRead: Promise<unknown>): Promise<void> {
+    const read = await this.guard('events', 'list', namespace, null, () =>
+      this.pages('events', namespace, (event) => event as unknown as KubeEvent, {}, {
+        parse: (bytes) => quiet.read(bytes),
+        page: (_, page) => quiet.add(page as unknown as EventPage),
+        restart: () => quiet.restart(),
+      }).then(() => true),
+    );
+    if (!read) return;
+    await podsRead.catch(() => undefined);
+    for (const event of quiet.settle(this.snapshot.pods)) this.snapshot.events.push(event);
+    leftOutEvents.set(this.snapshot, quiet.leftOut);
   }
 
   async readEvents(namespace: string | null, fieldSelector?: string): Promise<void> {
@@ -526,8 +572,12 @@ export async function fetchNamespace(http: KubeHttp, namespace: string | null, c
   // The pods' nodes and log tails are read as soon as the pods are in, while the (often longer)
   // events list is still coming.
   // Every namespace: every node (a NotReady node with no pod on it is still the cluster's problem).
-  const podsThenTheirs = fetch.readPods(namespace, labelSelector).then((pods) => Promise.all([namespace === null ? fetch.readAllNodes() : fetch.readNodes(pods), fetch.readLogs(pods)]));
-  await Promise.all([podsThenTheirs, fetch.readEvents(namespace), fetch.readWorkloads(namespace)]);
+  // A diagnosis leaves the Normal events about quiet pods unparsed (the pods list shows which).
+  const quiet = options.leaveQuietEvents ? new QuietPodEvents(fetch.projectEvent) : undefined;
+  const podsRead = fetch.readPods(namespace, labelSelector, quiet);
+  const podsThenTheirs = podsRead.then((pods) => Promise.all([namespace === null ? fetch.readAllNodes() : fetch.readNodes(pods), fetch.readLogs(pods)]));
+  const events = quiet ? fetch.readEventsLeavingQuiet(namespace, quiet, podsRead) : fetch.readEvents(namespace);
+  await Promise.all([podsThenTheirs, events, fetch.readWorkloads(namespace)]);
   const { snapshot } = fetch;
   await assertFoundNamespace(http, namespace, snapshot);
   return snapshot;

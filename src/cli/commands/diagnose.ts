@@ -62,8 +62,9 @@ function sweepsByNamespace(args: GlobalArgs): boolean {
 }
 
 /** What was read, for --debug. */
-function countsText(read: { pods: number; events: number; nodes: number; owners: number; logs: number }): string {
-  return `${read.pods} pods, ${read.events} events, ${read.nodes} nodes, ${read.owners} owners, ${read.logs} log tails`;
+function countsText(read: { pods: number; events: number; nodes: number; owners: number; logs: number; eventsLeftOut?: number }): string {
+  const left = read.eventsLeftOut ? ` (and ${read.eventsLeftOut} Normal events about quiet pods, left unparsed)` : '';
+  return `${read.pods} pods, ${read.events} events${left}, ${read.nodes} nodes, ${read.owners} owners, ${read.logs} log tails`;
 }
 
 /** Whether the text report should be coloured: --color/--no-color, else a TTY without NO_COLOR. */
@@ -151,12 +152,13 @@ export async function runDiagnose(args: GlobalArgs): Promise<number> {
     report = engine!.finish();
     counts = `${countsText(read)}${read.late ? ` (${read.late} listed out of namespace order)` : ''}, namespace by namespace`;
   } else {
-    const snapshot = args.snapshot ? await replay(args) : await readLive(args, undefined, selector, loadTools);
+    const snapshot = args.snapshot ? await replay(args) : await readLive(args, undefined, selector, loadTools, true);
     const [rules, { diagnose }] = await loadTools();
     readAt = performance.now();
     report = diagnose(snapshot, rules, { settings, onRuleError, select, leaveOut: leaveOutOf(settings, args.mode, snapshot.scope), roster });
     const { pods, events, nodes, owners, logs } = snapshot;
-    counts = countsText({ pods: pods.length, events: events.length, nodes: nodes.length, owners: owners.length, logs: logs.length });
+    const eventsLeftOut = args.debug && !args.snapshot ? (await import('../../kube/fetch.js')).eventsLeftOut(snapshot) : 0;
+    counts = countsText({ pods: pods.length, events: events.length, eventsLeftOut, nodes: nodes.length, owners: owners.length, logs: logs.length });
   }
   const diagnosed = performance.now();
   const [, { failsAt }, render] = await loadTools();
