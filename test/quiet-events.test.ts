@@ -128,18 +128,18 @@ describe('splitItems and normalAboutPods read a page as the API server writes it
   const items = [apiEvent('web-1', 1), apiEvent('web-1', 2, { type: 'Warning', reason: 'BackOff' }), apiEvent('node-1', 3, { kind: 'Node', namespace: '' })];
 
   it('each item range is one item', () => {
-    const text = page(items, 'abc').toString('utf8');
-    const split = splitItems(text)!;
+    const bytes = page(items, 'abc');
+    const split = splitItems(bytes)!;
     expect(split.head.metadata).toEqual({ resourceVersion: '9', continue: 'abc' });
-    expect(split.starts.map((start, i) => JSON.parse(text.slice(start, split.ends[i])) as unknown)).toEqual(items);
-    expect(splitItems(page([]).toString('utf8'))).toEqual({ head: { kind: 'EventList', apiVersion: 'v1', metadata: { resourceVersion: '9' }, items: [] }, starts: [], ends: [] });
+    expect(split.starts.map((start, i) => JSON.parse(bytes.toString('utf8', start, split.ends[i])) as unknown)).toEqual(items);
+    expect(splitItems(page([]))).toMatchObject({ head: { kind: 'EventList', apiVersion: 'v1', metadata: { resourceVersion: '9' }, items: [] }, starts: [], ends: [] });
   });
 
   it('a page laid out otherwise is not split', () => {
     // Items that carry kind first, items before the list's metadata, something that is not JSON.
-    expect(splitItems(JSON.stringify({ kind: 'EventList', metadata: {}, items: [{ kind: 'Event', ...items[0] }] }))).toBeUndefined();
-    expect(splitItems(JSON.stringify({ kind: 'EventList', items, metadata: {} }))).toBeUndefined();
-    expect(splitItems('{"kind":"EventList","metadata":{},"items":[{"metadata":{')).toBeUndefined();
+    expect(splitItems(Buffer.from(JSON.stringify({ kind: 'EventList', metadata: {}, items: [{ kind: 'Event', ...items[0] }] })))).toBeUndefined();
+    expect(splitItems(Buffer.from(JSON.stringify({ kind: 'EventList', items, metadata: {} })))).toBeUndefined();
+    expect(splitItems(Buffer.from('{"kind":"EventList","metadata":{},"items":[{"metadata":{'))).toBeUndefined();
   });
 
   it('names the pod of a plain Normal event, and of nothing else', () => {
@@ -153,15 +153,13 @@ describe('splitItems and normalAboutPods read a page as the API server writes it
       apiEvent('web-3', 5, { type: 'Warning', message: 'got {"type":"Normal"} back' }),
       apiEvent('api-0', 6, { namespace: 'shop' }),
     ];
-    const text = page(cases).toString('utf8');
-    const split = splitItems(text)!;
-    expect(normalAboutPods(text, split.starts, split.ends)).toEqual(['prod/web-1', undefined, undefined, undefined, undefined, 'shop/api-0']);
+    const split = splitItems(page(cases))!;
+    expect(normalAboutPods(split.text, split.starts, split.ends)).toEqual(['prod/web-1', undefined, undefined, undefined, undefined, 'shop/api-0']);
     // An event with no type at all is not a Normal one.
     const typeless = apiEvent('web-4', 7);
     delete typeless.type;
-    const one = page([typeless]).toString('utf8');
-    const alone = splitItems(one)!;
-    expect(normalAboutPods(one, alone.starts, alone.ends)).toEqual([undefined]);
+    const alone = splitItems(page([typeless]))!;
+    expect(normalAboutPods(alone.text, alone.starts, alone.ends)).toEqual([undefined]);
   });
 });
 
@@ -187,7 +185,8 @@ describe('QuietPodEvents', () => {
   const pods = [pod('api-1', true), pod('web-1', true), pod('web-2', false), pod('web-3', true)];
   const pages = [
     page([apiEvent('api-1', 1), apiEvent('api-1', 2), apiEvent('web-1', 3), apiEvent('web-1', 4)], 'x'),
-    page([apiEvent('web-2', 5), apiEvent('web-2', 6), apiEvent('web-3', 7), apiEvent('zed-1', 8)], 'y'),
+    // Text beyond ASCII, kept (web-2) and put back (web-3): the page is looked through as latin1, and read as UTF-8.
+    page([apiEvent('web-2', 5, { message: 'Pulled "wéb:1.4" — 12 MB ✓' }), apiEvent('web-2', 6), apiEvent('web-3', 7, { message: 'Started container wéb 🚀' }), apiEvent('zed-1', 8)], 'y'),
     page([apiEvent('web-3', 9, { type: 'Warning', reason: 'Unhealthy', message: 'Readiness probe failed: HTTP probe failed with statuscode: 503' }), apiEvent('web-3', 10)]),
   ];
 

@@ -27,16 +27,17 @@ export interface EventPage {
   events: KubeEvent[];
   /** The place in the page of each kept event. */
   at: number[];
-  /** The items set aside: the pod each is about, its place in the page, its text. */
+  /** The items set aside: the pod each is about, its place in the page, its bytes. */
   left: SetAside[];
-  /** Until decided: the page's text, where its items are, and the pod each Normal event is about. */
-  pending?: { text: string; starts: number[]; ends: number[]; about: (string | undefined)[]; last: string };
+  /** Until decided: the page's bytes, where its items are, and the pod each Normal event is about. */
+  pending?: { bytes: Buffer; starts: number[]; ends: number[]; about: (string | undefined)[]; last: string };
 }
 
+/** An item set aside, as bytes: kept outside the JavaScript heap until it is put back or dropped. */
 export interface SetAside {
   pod: string;
   at: number;
-  text: string;
+  bytes: Buffer;
 }
 
 const ITEMS = '"items":[';
@@ -53,8 +54,13 @@ const isObj = (x: unknown): x is Raw => typeof x === 'object' && x !== null && !
 /** namespace/name, as the pods list orders them (by namespace, then name). */
 export const podKey = (namespace: string | undefined, name: string | undefined): string => `${namespace ?? ''}/${name ?? ''}`;
 
-/** The list's head (its metadata) and where each item starts and ends; undefined when not laid out as the API server writes. */
-export function splitItems(text: string): { head: Raw; starts: number[]; ends: number[] } | undefined {
+/**
+ * The list's head (its metadata), the page as latin1 text (one character per byte, so that places
+ * in it are places in the bytes; only ASCII is looked for in it) and where each item starts and
+ * ends; undefined when not laid out as the API server writes.
+ */
+export function splitItems(bytes: Buffer): { head: Raw; text: string; starts: number[]; ends: number[] } | undefined {
+  const text = bytes.toString('latin1');
   const itemsAt = text.indexOf(ITEMS);
   if (itemsAt < 0) return undefined;
   // Items come last: after their closing bracket only the list's closing brace.
@@ -62,7 +68,7 @@ export function splitItems(text: string): { head: Raw; starts: number[]; ends: n
   if (close < itemsAt || text.charCodeAt(close) !== 0x5d || text.charCodeAt(close + 1) !== 0x7d) return undefined;
   let head: unknown;
   try {
-    head = JSON.parse(`${text.slice(0, itemsAt)}"items":[]}`);
+    head = JSON.parse(`${bytes.toString('utf8', 0, itemsAt)}"items":[]}`);
   } catch {
     return undefined;
   }
@@ -70,14 +76,14 @@ export function splitItems(text: string): { head: Raw; starts: number[]; ends: n
   const starts: number[] = [];
   const ends: number[] = [];
   let at = itemsAt + ITEMS.length;
-  if (at === close) return { head, starts, ends };
+  if (at === close) return { head, text, starts, ends };
   if (!text.startsWith(ITEM, at)) return undefined;
   for (;;) {
     const next = text.indexOf(ITEM, at + ITEM.length);
     if (next < 0 || next > close) {
       starts.push(at);
       ends.push(close);
-      return { head, starts, ends };
+      return { head, text, starts, ends };
     }
     if (text.charCodeAt(next - 1) !== 0x2c) return undefined;
     starts.push(at);
@@ -126,7 +132,7 @@ function aboutPod(text: string, start: number, end: number): string | undefined 
  * The events list read beside the pods list. The pods list comes in key order (namespace, then
  * name), like the events list, whose events are named after their object; a page of events is
  * shared out once the pods list has passed the pods its Normal events name (or has ended), so that
- * their pods are known by then. Until then it is kept as text: the events list is not held back.
+ * their pods are known by then. Until then it is kept as bytes: the events list is not held back.
  */
 export class QuietPodEvents {
   private readonly quiet = new Set<string>();
@@ -184,36 +190,43 @@ export class QuietPodEvents {
 
   /** A page of the events list (bytes without managedFields), its items not yet shared out. */
   read(bytes: Buffer): EventPage {
-    const text = bytes.toString('utf8');
-    const split = splitItems(text);
-    if (!split) return this.whole(text);
-    const { head, starts, ends } = split;
+    const split = splitItems(bytes);
+    if (!split) return this.whole(bytes);
+    const { head, text, starts, ends } = split;
     const about = normalAboutPods(text, starts, ends);
     let last = '';
     for (const pod of about) if (pod !== undefined && pod > last) last = pod;
-    return { metadata: head.metadata, items: [], events: [], at: [], left: [], pending: { text, starts, ends, about, last } };
+    return { metadata: head.metadata, items: [], events: [], at: [], left: [], pending: { bytes, starts, ends, about, last } };
   }
 
   /** Share out a page's items: Normal events about pods shown quiet are set aside, the rest parsed at once. */
   private decide(page: EventPage): void {
-    const { text, starts, ends, about } = page.pending!;
+    const { bytes, starts, ends, about } = page.pending!;
     page.pending = undefined;
     const kept: number[] = [];
-    const parts: string[] = [];
     const left: SetAside[] = [];
+    let size = 2;
     for (let i = 0; i < starts.length; i++) {
       const pod = about[i];
-      const item = text.slice(starts[i], ends[i]);
-      if (pod !== undefined && this.quiet.has(pod)) left.push({ pod, at: i, text: item });
+      if (pod !== undefined && this.quiet.has(pod)) left.push({ pod, at: i, bytes: bytes.subarray(starts[i], ends[i]) });
       else {
         kept.push(i);
-        parts.push(item);
+        size += ends[i]! - starts[i]! + 1;
       }
     }
-    const raws: unknown = JSON.parse(`[${parts.join(',')}]`);
+    // The kept items as one JSON array, decoded and parsed at once.
+    const array = Buffer.allocUnsafe(size);
+    let length = 0;
+    array[length++] = 0x5b;
+    for (let k = 0; k < kept.length; k++) {
+      if (k > 0) array[length++] = 0x2c;
+      length += bytes.copy(array, length, starts[kept[k]!], ends[kept[k]!]);
+    }
+    array[length++] = 0x5d;
+    const raws: unknown = JSON.parse(array.toString('utf8', 0, length));
     // Not one value per item: not laid out as thought; read the page as it is.
     if (!Array.isArray(raws) || raws.length !== kept.length) {
-      Object.assign(page, this.whole(text));
+      Object.assign(page, this.whole(bytes));
       return;
     }
     for (let k = 0; k < raws.length; k++) {
@@ -227,8 +240,8 @@ export class QuietPodEvents {
   }
 
   /** A page read whole, nothing set aside. */
-  private whole(text: string): EventPage {
-    const page: unknown = JSON.parse(text);
+  private whole(bytes: Buffer): EventPage {
+    const page: unknown = JSON.parse(bytes.toString('utf8'));
     const events: KubeEvent[] = [];
     const at: number[] = [];
     const raws: unknown[] = isObj(page) && Array.isArray(page.items) ? page.items : [];
@@ -268,7 +281,7 @@ export class QuietPodEvents {
           this.leftOut++;
           continue;
         }
-        const raw: unknown = JSON.parse(item.text);
+        const raw: unknown = JSON.parse(item.bytes.toString('utf8'));
         const event = isObj(raw) ? this.project(raw) : undefined;
         if (event !== undefined) back.push({ at: item.at, event });
       }
