@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { rules } from '../rules/index.js';
@@ -14,6 +15,9 @@ import { projectEvent, projectPod } from '../src/snapshot/project.js';
 import type { ApiServer } from './support/api-server.js';
 import { startApiServer } from './support/api-server.js';
 import { fixturePath, loadFixture, mergeSnapshots, ROOT } from './support/fixtures.js';
+import { runProgram } from './support/run.js';
+
+const BIN = path.join(ROOT, 'bin', 'kdiag.js');
 
 /**
  * A diagnosis leaves the Normal events about quiet pods unparsed (src/kube/quiet-events.ts). That
@@ -286,5 +290,26 @@ describe('a namespace read for a diagnosis, over the loopback API server', () =>
     expect(lean.events).toEqual(full.events.filter((e) => !left.has(e)));
     lean.capturedAt = full.capturedAt;
     expect(diagnose(lean, rules)).toEqual(diagnose(full, rules));
+  });
+
+  it('from the command line: a diagnosis says how many it left, a recording keeps them, and both diagnose the same', async () => {
+    const home = mkdtempSync(path.join(tmpdir(), 'kdiag-quiet-'));
+    try {
+      const env = { PATH: process.env.PATH, HOME: home, NO_COLOR: '1' };
+      const full = await fetchNamespace(http, 'shop', 'kdiag-token');
+      const left = leftOut(full.pods, full.events).size;
+      expect(left).toBeGreaterThanOrEqual(10);
+      const live = await runProgram(process.execPath, [BIN, 'namespace', 'shop', '--kubeconfig', server.kubeconfigPath, '-o', 'json', '--debug'], env);
+      expect(live.code).toBe(1);
+      expect(live.stderr).toContain(`${full.pods.length} pods, ${full.events.length - left} events (and ${left} Normal events about quiet pods, left unparsed)`);
+      const file = path.join(home, 'shop.json');
+      const recorded = await runProgram(process.execPath, [BIN, 'snapshot', 'shop', '--kubeconfig', server.kubeconfigPath, '-f', file], env);
+      expect(recorded.stderr).toContain(`${full.events.length} events`);
+      const replayed = await runProgram(process.execPath, [BIN, 'namespace', '--snapshot', file, '-o', 'json'], env);
+      const diagnoses = (run: { stdout: string }) => (JSON.parse(run.stdout) as { diagnoses: unknown[] }).diagnoses;
+      expect(diagnoses(live)).toEqual(diagnoses(replayed));
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });
