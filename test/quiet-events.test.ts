@@ -5,10 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { rules } from '../rules/index.js';
 import { diagnose } from '../src/engine/index.js';
 import { loadKubeConfig } from '../src/kube/config.js';
-import { DEFAULT_FETCH, eventsLeftOut, fetchNamespace } from '../src/kube/fetch.js';
+import { DEFAULT_FETCH, eventsLeftOut, Fetch, fetchNamespace } from '../src/kube/fetch.js';
 import { KubeHttp } from '../src/kube/http.js';
 import { normalAboutPods, QuietPodEvents, splitItems } from '../src/kube/quiet-events.js';
 import type { KubeEvent, Pod } from '../src/model/k8s.js';
+import { ClusterError } from '../src/model/errors.js';
 import { isQuiet } from '../src/model/snapshot-index.js';
 import type { Snapshot } from '../src/model/snapshot.js';
 import { projectEvent, projectPod } from '../src/snapshot/project.js';
@@ -144,6 +145,8 @@ describe('splitItems and normalAboutPods read a page as the API server writes it
     expect(splitItems(Buffer.from(JSON.stringify({ kind: 'EventList', metadata: {}, items: [{ kind: 'Event', ...items[0] }] })))).toBeUndefined();
     expect(splitItems(Buffer.from(JSON.stringify({ kind: 'EventList', items, metadata: {} })))).toBeUndefined();
     expect(splitItems(Buffer.from('{"kind":"EventList","metadata":{},"items":[{"metadata":{'))).toBeUndefined();
+    // Something after the items.
+    expect(splitItems(Buffer.from(`${JSON.stringify({ kind: 'EventList', metadata: {}, items }).slice(0, -1)},"x":[1]}`))).toBeUndefined();
   });
 
   it('names the pod of a plain Normal event, and of nothing else', () => {
@@ -231,6 +234,35 @@ describe('QuietPodEvents', () => {
     expect(read(['p', 'p', 'p', 'e', 'e', 'p', 'e'], [pods[1]!, pods[0]!, pods[2]!, pods[3]!], pages).leftOut).toBe(4);
   });
 
+  it('a page cut in the wrong places is read whole, whether the wrong piece is kept or put back', () => {
+    const after = (items: Raw[]) => Buffer.from(`${JSON.stringify({ kind: 'EventList', apiVersion: 'v1', metadata: {}, items }).slice(0, -1)},"x":[{"y":1}]}`);
+    const warning = apiEvent('web-1', 3, { type: 'Warning', reason: 'Unhealthy' });
+    // Read whole, a page keeps every event; a page whose wrong piece is set aside for good is not read whole.
+    const cases: [Raw[], 'every event' | 'all but the quiet ones'][] = [
+      // The last piece (with what follows the items) is a Warning: kept, and it will not parse.
+      [[apiEvent('api-1', 1), warning], 'every event'],
+      // The last piece is a Normal event about a quiet pod with a Warning: put back, and it will not parse.
+      [[apiEvent('web-1', 1), warning, apiEvent('web-1', 2)], 'every event'],
+      // The last piece is set aside for good: never parsed.
+      [[apiEvent('web-3', 1), apiEvent('api-1', 2)], 'all but the quiet ones'],
+    ];
+    for (const [items, kept] of cases) {
+      const expected = items.map((raw) => projectEvent(raw)!);
+      const left = leftOut(pods, expected);
+      const { events, leftOut: count } = read(['p', 'p', 'p', 'p', 'e'], pods, [after(items)]);
+      expect(events).toEqual(kept === 'every event' ? expected : expected.filter((e) => !left.has(e)));
+      expect(count).toBe(kept === 'every event' ? 0 : left.size);
+    }
+  });
+
+  it('a page that is not JSON fails the list in one line', () => {
+    const broken = Buffer.from('{"kind":"EventList","metadata":{},"items":[{"metadata":{"name":"a"}},{"metadata":{"name":"b"},"oops}]}');
+    const quiet = new QuietPodEvents((raw) => projectEvent(raw));
+    quiet.add(quiet.read(broken));
+    quiet.podsEnded();
+    expect(() => quiet.settle([])).toThrow(new ClusterError('the API server answered the events list with something that is not JSON'));
+  });
+
   it('a page not laid out as the API server writes it is read whole', () => {
     const sorted = Buffer.from(JSON.stringify({ kind: 'EventList', apiVersion: 'v1', metadata: {}, items: [apiEvent('api-1', 1), apiEvent('web-1', 2)].map((raw) => Object.fromEntries(Object.entries(raw).sort())) }));
     const { events, leftOut: count } = read(['p', 'p', 'p', 'p', 'e'], pods, [sorted]);
@@ -290,6 +322,35 @@ describe('a namespace read for a diagnosis, over the loopback API server', () =>
     expect(lean.events).toEqual(full.events.filter((e) => !left.has(e)));
     lean.capturedAt = full.capturedAt;
     expect(diagnose(lean, rules)).toEqual(diagnose(full, rules));
+  });
+
+  it('one namespace in pages of 3; a list started again (410) or refused (403)', async () => {
+    const full = await fetchNamespace(http, 'shop', 'kdiag-token', { ...DEFAULT_FETCH, pageSize: 3 });
+    const left = leftOut(full.pods, full.events);
+    expect(full.events.length).toBeGreaterThan(20);
+    const lean = await fetchNamespace(http, 'shop', 'kdiag-token', { ...DEFAULT_FETCH, pageSize: 3, leaveQuietEvents: true });
+    expect(lean.events).toEqual(full.events.filter((e) => !left.has(e)));
+    expect(eventsLeftOut(lean)).toBe(left.size);
+    try {
+      // The pods read first; then the events list's first continue token is answered 410, and it starts again.
+      const fetch = new Fetch(http, { kind: 'Namespace', namespace: 'shop', name: null }, 'kdiag-token', { ...DEFAULT_FETCH, pageSize: 3, leaveQuietEvents: true });
+      const quiet = new QuietPodEvents(fetch.projectEvent);
+      await fetch.readPods('shop', undefined, quiet);
+      server.setFaults({ expireContinue: 1 });
+      const before = server.requests.length;
+      await fetch.readEventsLeavingQuiet('shop', quiet, Promise.resolve());
+      const expired = server.requests.slice(before).filter((r) => r.status === 410);
+      expect(expired.map((r) => r.path)).toEqual(['/api/v1/namespaces/shop/events']);
+      expect(fetch.snapshot.events).toEqual(full.events.filter((e) => !left.has(e)));
+      expect(eventsLeftOut(fetch.snapshot)).toBe(left.size);
+      server.setFaults({ forbidden: ['events'] });
+      const refused = await fetchNamespace(http, 'shop', 'kdiag-token', { ...DEFAULT_FETCH, pageSize: 3, leaveQuietEvents: true });
+      expect(refused.events).toEqual([]);
+      expect(refused.accessErrors).toEqual([expect.objectContaining({ resource: 'events', verb: 'list', status: 403 })]);
+      expect(refused.pods).toEqual(full.pods);
+    } finally {
+      server.setFaults({});
+    }
   });
 
   it('from the command line: a diagnosis says how many it left, a recording keeps them, and both diagnose the same', async () => {

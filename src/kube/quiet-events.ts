@@ -1,3 +1,4 @@
+import { ClusterError } from '../model/errors.js';
 import type { KubeEvent, Pod } from '../model/k8s.js';
 import { isQuiet } from '../model/snapshot-index.js';
 
@@ -31,9 +32,13 @@ export interface EventPage {
   left: SetAside[];
   /** Until decided: the page's bytes, where its items are, and the pod each Normal event is about. */
   pending?: { bytes: Buffer; starts: number[]; ends: number[]; about: (string | undefined)[]; last: string };
+  /** The page's bytes while items are set aside (they are views of them): read whole if an item will not parse. */
+  bytes?: Buffer;
+  /** The page is not JSON: the list fails when it is settled. */
+  broken?: boolean;
 }
 
-/** An item set aside, as bytes: kept outside the JavaScript heap until it is put back or dropped. */
+/** An item set aside, as bytes (a view of its page's, which stay outside the JavaScript heap) until it is put back or dropped. */
 export interface SetAside {
   pod: string;
   at: number;
@@ -63,9 +68,12 @@ export function splitItems(bytes: Buffer): { head: Raw; text: string; starts: nu
   const text = bytes.toString('latin1');
   const itemsAt = text.indexOf(ITEMS);
   if (itemsAt < 0) return undefined;
-  // Items come last: after their closing bracket only the list's closing brace.
+  // Items come last: after their closing bracket only the list's closing brace (and before it, the
+  // last item's). A page that holds something else after its items may still pass this: the items
+  // are then not all objects, and the page is read whole when they do not parse (see decide).
   const close = text.trimEnd().length - 2;
   if (close < itemsAt || text.charCodeAt(close) !== 0x5d || text.charCodeAt(close + 1) !== 0x7d) return undefined;
+  if (close > itemsAt + ITEMS.length && text.charCodeAt(close - 1) !== 0x7d) return undefined;
   let head: unknown;
   try {
     head = JSON.parse(`${bytes.toString('utf8', 0, itemsAt)}"items":[]}`);
@@ -223,12 +231,14 @@ export class QuietPodEvents {
       length += bytes.copy(array, length, starts[kept[k]!], ends[kept[k]!]);
     }
     array[length++] = 0x5d;
-    const raws: unknown = JSON.parse(array.toString('utf8', 0, length));
-    // Not one value per item: not laid out as thought; read the page as it is.
-    if (!Array.isArray(raws) || raws.length !== kept.length) {
-      Object.assign(page, this.whole(bytes));
-      return;
+    let raws: unknown;
+    try {
+      raws = JSON.parse(array.toString('utf8', 0, length));
+    } catch {
+      // Not cut where its items are: read the page as it is.
+      return this.readWhole(page, bytes);
     }
+    if (!Array.isArray(raws) || raws.length !== kept.length) return this.readWhole(page, bytes);
     for (let k = 0; k < raws.length; k++) {
       const raw: unknown = raws[k];
       const event = isObj(raw) ? this.project(raw) : undefined;
@@ -237,6 +247,22 @@ export class QuietPodEvents {
       page.at.push(kept[k]!);
     }
     page.left = left;
+    if (left.length > 0) page.bytes = bytes;
+  }
+
+  /** Replace what a page holds by the page read whole; a page that is not JSON is marked broken (settle fails). */
+  private readWhole(page: EventPage, bytes: Buffer): void {
+    try {
+      const whole = this.whole(bytes);
+      page.events = whole.events;
+      page.at = whole.at;
+    } catch {
+      page.events = [];
+      page.at = [];
+      page.broken = true;
+    }
+    page.left = [];
+    page.bytes = undefined;
   }
 
   /** A page read whole, nothing set aside. */
@@ -263,8 +289,19 @@ export class QuietPodEvents {
   settle(pods: readonly Pod[]): KubeEvent[] {
     this.podsDone = true;
     this.decideKnown();
+    for (const page of this.pages) if (page.broken) throw new ClusterError('the API server answered the events list with something that is not JSON');
     const quiet = new Set<string>();
     for (const pod of pods) if (isQuiet(pod)) quiet.add(podKey(pod.metadata.namespace, pod.metadata.name));
+    // A page whose set-aside items will not parse (not cut where its items are) is read whole, and
+    // then every event is looked at again: it may hold a Warning that puts back another page's.
+    for (;;) {
+      const events = this.putBack(quiet);
+      if (events) return events;
+    }
+  }
+
+  /** The events in list order with those put back that must be; undefined when a page had to be read whole. */
+  private putBack(quiet: ReadonlySet<string>): KubeEvent[] | undefined {
     // As SnapshotIndex keys events: a Warning about a pod's name makes it a suspect.
     const warned = new Set<string>();
     for (const page of this.pages) {
@@ -273,21 +310,24 @@ export class QuietPodEvents {
       }
     }
     const events: KubeEvent[] = [];
-    this.leftOut = 0;
+    let leftOut = 0;
     for (const page of this.pages) {
       const back: { at: number; event: KubeEvent }[] = [];
       for (const item of page.left) {
         if (quiet.has(item.pod) && !warned.has(item.pod)) {
-          this.leftOut++;
+          leftOut++;
           continue;
         }
-        const raw: unknown = JSON.parse(item.bytes.toString('utf8'));
+        let raw: unknown;
+        try {
+          raw = JSON.parse(item.bytes.toString('utf8'));
+        } catch {
+          this.readWhole(page, page.bytes!);
+          if (page.broken) throw new ClusterError('the API server answered the events list with something that is not JSON');
+          return undefined;
+        }
         const event = isObj(raw) ? this.project(raw) : undefined;
         if (event !== undefined) back.push({ at: item.at, event });
-      }
-      if (back.length === 0) {
-        for (const event of page.events) events.push(event);
-        continue;
       }
       // Both in page order: merge.
       let b = 0;
@@ -297,6 +337,7 @@ export class QuietPodEvents {
       }
       while (b < back.length) events.push(back[b++]!.event);
     }
+    this.leftOut = leftOut;
     return events;
   }
 }
