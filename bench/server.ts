@@ -101,7 +101,7 @@ export async function startBenchServer(): Promise<BenchServer> {
   /**
    * A namespace's pods by name, as the API server lists them (in etcd key order: namespace, then
    * name); their events, named `<pod>.<hex>`, in their pods' order (as the API server would list
-   * them here: no pod name of this cluster is another's with a suffix).
+   * them here: no pod name of this cluster is another's followed by '-', which sorts before '.').
    */
   const byNameOrder = new Map<number, number[]>();
   const podOrder = (n: number): number[] => {
