@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { rules } from '../rules/index.js';
 import { diagnose } from '../src/engine/index.js';
 import { loadKubeConfig } from '../src/kube/config.js';
-import { DEFAULT_FETCH, eventsLeftOut, Fetch, fetchNamespace } from '../src/kube/fetch.js';
+import { DEFAULT_FETCH, eventsLeftOut, Fetch, fetchNamespace, fetchPod } from '../src/kube/fetch.js';
 import { KubeHttp } from '../src/kube/http.js';
 import { normalAboutPods, QuietPodEvents, splitItems } from '../src/kube/quiet-events.js';
 import type { KubeEvent, Pod } from '../src/model/k8s.js';
@@ -353,6 +353,19 @@ describe('a namespace read for a diagnosis, over the loopback API server', () =>
     }
   });
 
+  it('`pod` of a workload: the Normal events about its quiet pods left unparsed, and the same diagnosis', async () => {
+    const full = await fetchPod(http, 'shop', 'web', 'kdiag-token', { ...DEFAULT_FETCH, pageSize: 3 });
+    const lean = await fetchPod(http, 'shop', 'web', 'kdiag-token', { ...DEFAULT_FETCH, pageSize: 3, leaveQuietEvents: true });
+    const left = leftOut(full.pods, full.events);
+    // The Deployment's three quiet pods: four Normal events each (added), and the fixture's own.
+    expect(full.pods.map((pod) => pod.metadata.name)).toHaveLength(3);
+    expect(left.size).toBeGreaterThanOrEqual(12);
+    expect(lean.events).toEqual(full.events.filter((e) => !left.has(e)));
+    expect(eventsLeftOut(lean)).toBe(left.size);
+    lean.capturedAt = full.capturedAt;
+    expect(diagnose(lean, rules)).toEqual(diagnose(full, rules));
+  });
+
   it('from the command line: a diagnosis says how many it left, a recording keeps them, and both diagnose the same', async () => {
     const home = mkdtempSync(path.join(tmpdir(), 'kdiag-quiet-'));
     try {
@@ -369,6 +382,10 @@ describe('a namespace read for a diagnosis, over the loopback API server', () =>
       const replayed = await runProgram(process.execPath, [BIN, 'namespace', '--snapshot', file, '-o', 'json'], env);
       const diagnoses = (run: { stdout: string }) => (JSON.parse(run.stdout) as { diagnoses: unknown[] }).diagnoses;
       expect(diagnoses(live)).toEqual(diagnoses(replayed));
+      const web = await fetchPod(http, 'shop', 'web', 'kdiag-token');
+      const webLeft = leftOut(web.pods, web.events).size;
+      const workload = await runProgram(process.execPath, [BIN, 'pod', 'web', '-n', 'shop', '--kubeconfig', server.kubeconfigPath, '--debug'], env);
+      expect(workload.stderr).toContain(`3 pods, ${web.events.length - webLeft} events (and ${webLeft} Normal events about quiet pods, left unparsed)`);
     } finally {
       rmSync(home, { recursive: true, force: true });
     }

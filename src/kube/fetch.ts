@@ -31,8 +31,9 @@ export interface FetchOptions {
   /** Page size for lists. */
   pageSize: number;
   /**
-   * Leave Normal events about quiet pods unparsed (see quiet-events.ts): for a diagnosis, whose
-   * rules never read them; never for a recording, which keeps what the cluster said.
+   * Leave Normal events about quiet pods unparsed (see quiet-events.ts) where a namespace's events
+   * are listed (a namespace sweep, `pod` of a workload): for a diagnosis, whose rules never read
+   * them; never for a recording, which keeps what the cluster said.
    */
   leaveQuietEvents?: boolean;
 }
@@ -791,15 +792,20 @@ export async function fetchPod(http: KubeHttp, namespace: string, name: string, 
   }
   if (!notFound) return fetch.snapshot; // the pod read itself was refused: the forbidden rule reports it
 
-  // Not a pod: a workload of that name, or pods labelled with it.
-  await Promise.all([fetch.readPods(namespace), fetch.readWorkloads(namespace), fetch.readEvents(namespace)]);
+  // Not a pod: a workload of that name, or pods labelled with it. A diagnosis leaves the Normal
+  // events about quiet pods unparsed, as a namespace sweep does.
+  const quiet = options.leaveQuietEvents ? new QuietPodEvents(fetch.projectEvent) : undefined;
+  const podsRead = fetch.readPods(namespace, undefined, quiet);
+  await Promise.all([podsRead, fetch.readWorkloads(namespace), quiet ? fetch.readEventsLeavingQuiet(namespace, quiet, podsRead) : fetch.readEvents(namespace)]);
   const selection = selectPods(fetch.snapshot, namespace, name);
   if (!selection) {
     if (fetch.snapshot.accessErrors.some((e) => e.resource === 'pods')) return fetch.snapshot;
     throw podNotFound(fetch.snapshot, namespace, name);
   }
   await Promise.all([fetch.readNodes(selection.pods), fetch.readLogs(selection.pods)]);
-  return narrow(fetch.snapshot, selection.pods, scope, selection.workload);
+  const narrowed = narrow(fetch.snapshot, selection.pods, scope, selection.workload);
+  if (quiet) leftOutEvents.set(narrowed, quiet.leftOutAbout(selection.pods));
+  return narrowed;
 }
 
 function dedupeEvents(snapshot: Snapshot): Snapshot {

@@ -154,6 +154,8 @@ export class QuietPodEvents {
   private wanted: string | undefined;
   /** Events set aside and not put back: read, not kept. */
   leftOut = 0;
+  /** The same, by pod (namespace/name). */
+  private leftByPod = new Map<string, number>();
 
   constructor(private readonly project: (raw: Raw) => KubeEvent | undefined) {}
 
@@ -311,11 +313,13 @@ export class QuietPodEvents {
     }
     const events: KubeEvent[] = [];
     let leftOut = 0;
+    const leftByPod = new Map<string, number>();
     for (const page of this.pages) {
       const back: { at: number; event: KubeEvent }[] = [];
       for (const item of page.left) {
         if (quiet.has(item.pod) && !warned.has(item.pod)) {
           leftOut++;
+          leftByPod.set(item.pod, (leftByPod.get(item.pod) ?? 0) + 1);
           continue;
         }
         let raw: unknown;
@@ -338,6 +342,14 @@ export class QuietPodEvents {
       while (b < back.length) events.push(back[b++]!.event);
     }
     this.leftOut = leftOut;
+    this.leftByPod = leftByPod;
     return events;
+  }
+
+  /** How many of the events left out (once settled) are about these pods. */
+  leftOutAbout(pods: readonly Pod[]): number {
+    let count = 0;
+    for (const pod of pods) count += this.leftByPod.get(podKey(pod.metadata.namespace, pod.metadata.name)) ?? 0;
+    return count;
   }
 }
