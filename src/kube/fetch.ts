@@ -379,6 +379,7 @@ export class Fetch {
    */
   async readEventsLeavingQuiet(namespace: string | null, quiet: QuietPodEvents, podsRead: Promise<unknown>): Promise<void> {
     const read = await this.guard('events', 'list', namespace, null, () =>
+      // `quiet.read` projects what it keeps itself and hands pages with no raw items: nothing for pages() to project.
       this.pages('events', namespace, (event) => event as unknown as KubeEvent, {}, {
         parse: (bytes) => quiet.read(bytes),
         page: (_, page) => quiet.add(page as unknown as EventPage),
@@ -389,6 +390,17 @@ export class Fetch {
     await podsRead.catch(() => undefined);
     for (const event of quiet.settle(this.snapshot.pods)) this.snapshot.events.push(event);
     leftOutEvents.set(this.snapshot, quiet.leftOut);
+  }
+
+  /**
+   * A namespace's pods and events, read side by side. For a diagnosis (options.leaveQuietEvents)
+   * the events list leaves the Normal events about quiet pods unparsed; `quiet` then says how many.
+   */
+  readPodsAndEvents(namespace: string | null, labelSelector?: string): { pods: Promise<Pod[]>; events: Promise<void>; quiet?: QuietPodEvents } {
+    const quiet = this.options.leaveQuietEvents ? new QuietPodEvents(this.projectEvent) : undefined;
+    const pods = this.readPods(namespace, labelSelector, quiet);
+    const events = quiet ? this.readEventsLeavingQuiet(namespace, quiet, pods) : this.readEvents(namespace);
+    return { pods, events, quiet };
   }
 
   async readEvents(namespace: string | null, fieldSelector?: string): Promise<void> {
@@ -573,12 +585,9 @@ export async function fetchNamespace(http: KubeHttp, namespace: string | null, c
   // The pods' nodes and log tails are read as soon as the pods are in, while the (often longer)
   // events list is still coming.
   // Every namespace: every node (a NotReady node with no pod on it is still the cluster's problem).
-  // A diagnosis leaves the Normal events about quiet pods unparsed (the pods list shows which).
-  const quiet = options.leaveQuietEvents ? new QuietPodEvents(fetch.projectEvent) : undefined;
-  const podsRead = fetch.readPods(namespace, labelSelector, quiet);
-  const podsThenTheirs = podsRead.then((pods) => Promise.all([namespace === null ? fetch.readAllNodes() : fetch.readNodes(pods), fetch.readLogs(pods)]));
-  const events = quiet ? fetch.readEventsLeavingQuiet(namespace, quiet, podsRead) : fetch.readEvents(namespace);
-  await Promise.all([podsThenTheirs, events, fetch.readWorkloads(namespace)]);
+  const read = fetch.readPodsAndEvents(namespace, labelSelector);
+  const podsThenTheirs = read.pods.then((pods) => Promise.all([namespace === null ? fetch.readAllNodes() : fetch.readNodes(pods), fetch.readLogs(pods)]));
+  await Promise.all([podsThenTheirs, read.events, fetch.readWorkloads(namespace)]);
   const { snapshot } = fetch;
   await assertFoundNamespace(http, namespace, snapshot);
   return snapshot;
@@ -794,9 +803,8 @@ export async function fetchPod(http: KubeHttp, namespace: string, name: string, 
 
   // Not a pod: a workload of that name, or pods labelled with it. A diagnosis leaves the Normal
   // events about quiet pods unparsed, as a namespace sweep does.
-  const quiet = options.leaveQuietEvents ? new QuietPodEvents(fetch.projectEvent) : undefined;
-  const podsRead = fetch.readPods(namespace, undefined, quiet);
-  await Promise.all([podsRead, fetch.readWorkloads(namespace), quiet ? fetch.readEventsLeavingQuiet(namespace, quiet, podsRead) : fetch.readEvents(namespace)]);
+  const read = fetch.readPodsAndEvents(namespace);
+  await Promise.all([read.pods, fetch.readWorkloads(namespace), read.events]);
   const selection = selectPods(fetch.snapshot, namespace, name);
   if (!selection) {
     if (fetch.snapshot.accessErrors.some((e) => e.resource === 'pods')) return fetch.snapshot;
@@ -804,7 +812,7 @@ export async function fetchPod(http: KubeHttp, namespace: string, name: string, 
   }
   await Promise.all([fetch.readNodes(selection.pods), fetch.readLogs(selection.pods)]);
   const narrowed = narrow(fetch.snapshot, selection.pods, scope, selection.workload);
-  if (quiet) leftOutEvents.set(narrowed, quiet.leftOutAbout(selection.pods));
+  if (read.quiet) leftOutEvents.set(narrowed, read.quiet.leftOutAbout(selection.pods));
   return narrowed;
 }
 
