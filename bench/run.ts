@@ -44,6 +44,14 @@ interface Measure {
   /** From the server's log: first request to last answer, and requests in sequence. */
   apiSpanMs: number;
   depth: number;
+  /**
+   * From the server's last answer to the tool's exit: what the tool does once the last byte is in
+   * (kdiag: the rest of its reading, the rules and the report; the floor: its last parse). No
+   * fetch overlaps it, so it adds to the wall time whole.
+   */
+  afterLastMs: number;
+  /** CPU time of the bench process (the API server and this loop) during the run: how busy the server was. */
+  serverCpuMs: number;
 }
 
 interface Scenario {
@@ -67,6 +75,8 @@ interface Summary {
   requests: number;
   apiSpanMs: number;
   depth: number;
+  afterLastMs: number;
+  serverCpuMs: number;
   runs: Measure[];
 }
 
@@ -83,12 +93,13 @@ const SLOW_MS = 5000;
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'kdiag-bench-run-'));
 
 /** Run one command to completion: wall time, peak RSS, exit code, stderr, and stdout when asked (else /dev/null). */
-function measure(command: string[], env: NodeJS.ProcessEnv, capture: boolean): Promise<{ ms: number; rssKb: number; code: number; stdout: string; stderr: string }> {
+function measure(command: string[], env: NodeJS.ProcessEnv, capture: boolean): Promise<{ ms: number; rssKb: number; code: number; stdout: string; stderr: string; startedAt: number; endedAt: number; cpuMs: number }> {
   const rssFile = path.join(scratch, 'rss');
   rmSync(rssFile, { force: true });
   const [program, ...args] = TIME ? [TIME, '-f', '%M', '-o', rssFile, ...command] : command;
   return new Promise((resolve, reject) => {
     const started = performance.now();
+    const cpu = process.cpuUsage();
     const child = spawn(program!, args, { env, stdio: ['ignore', capture ? 'pipe' : 'ignore', 'pipe'] });
     const out: Buffer[] = [];
     let stderr = '';
@@ -109,10 +120,14 @@ function measure(command: string[], env: NodeJS.ProcessEnv, capture: boolean): P
         }, 5);
     child.on('error', reject);
     child.on('close', (code) => {
-      const ms = performance.now() - started;
+      const ended = performance.now();
+      const ms = ended - started;
+      const used = process.cpuUsage(cpu);
       if (poll) clearInterval(poll);
       const rssKb = TIME ? Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) : hwm;
-      resolve({ ms, rssKb, code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr });
+      // The server's log stamps are performance.timeOrigin + performance.now() of this process.
+      const { timeOrigin } = performance;
+      resolve({ ms, rssKb, code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr, startedAt: timeOrigin + started, endedAt: timeOrigin + ended, cpuMs: (used.user + used.system) / 1000 });
     });
   });
 }
@@ -243,12 +258,13 @@ async function runScenario(server: BenchServer, scenario: Scenario): Promise<{ s
       if (round === 0) slow.add(tool);
       const log = server.log;
       const span = log.length ? Math.max(...log.map((r) => r.answered)) - Math.min(...log.map((r) => r.arrived)) : 0;
-      runs[tool].push({ ms: result.ms, rssKb: result.rssKb, requests: log.length, apiSpanMs: span, depth: log.length ? depthOf(log) : 0 });
+      const lastAnswer = log.length ? Math.max(...log.map((r) => r.answered)) : result.startedAt;
+      runs[tool].push({ ms: result.ms, rssKb: result.rssKb, requests: log.length, apiSpanMs: span, depth: log.length ? depthOf(log) : 0, afterLastMs: Math.max(0, result.endedAt - lastAnswer), serverCpuMs: result.cpuMs });
     }
   }
   const summarise = (ms: Measure[]): Summary | undefined =>
     ms.length
-      ? { ms: median(ms.map((m) => m.ms)), rssKb: median(ms.map((m) => m.rssKb)), requests: median(ms.map((m) => m.requests)), apiSpanMs: median(ms.map((m) => m.apiSpanMs)), depth: Math.max(...ms.map((m) => m.depth)), runs: ms }
+      ? { ms: median(ms.map((m) => m.ms)), rssKb: median(ms.map((m) => m.rssKb)), requests: median(ms.map((m) => m.requests)), apiSpanMs: median(ms.map((m) => m.apiSpanMs)), depth: Math.max(...ms.map((m) => m.depth)), afterLastMs: median(ms.map((m) => m.afterLastMs)), serverCpuMs: median(ms.map((m) => m.serverCpuMs)), runs: ms }
       : undefined;
   return { summary: { kdiag: summarise(runs.kdiag), floor: summarise(runs.floor), kubectl: summarise(runs.kubectl) }, sanity };
 }
@@ -262,6 +278,7 @@ async function main(): Promise<void> {
   const server = await startBenchServer();
   const results: unknown[] = [];
   const rows: string[][] = [];
+  const timeRows: string[][] = [];
   const verdicts: string[] = [];
   try {
     for (const scenario of scenarios()) {
@@ -283,6 +300,10 @@ async function main(): Promise<void> {
         fmtMb(m.kubectl),
         [m.kdiag, m.floor, m.kubectl].map((s) => (s ? String(s.requests) : '-')).join(' / '),
       ]);
+      if (m.kdiag?.requests && m.floor?.requests) {
+        const at = (x: Summary) => `${fmtMs({ ...x, ms: median(x.runs.map((r) => r.ms - r.afterLastMs)) })} + ${Math.round(x.afterLastMs)} ms`;
+        timeRows.push([scenario.id, at(m.kdiag), at(m.floor), `${Math.round(m.kdiag.serverCpuMs)} / ${Math.round(m.floor.serverCpuMs)} ms`]);
+      }
       results.push({ id: scenario.id, title: scenario.title, cluster: scenario.cluster ? { ...scenario.cluster, now: undefined } : undefined, latencyMs: scenario.latencyMs ?? 0, sanity, ...m, targets: checks });
     }
   } finally {
@@ -292,7 +313,12 @@ async function main(): Promise<void> {
   const header = ['scenario', 'kdiag', 'floor', 'x floor', 'kubectl', 'kdiag RSS', 'floor RSS', 'x floor', 'kubectl RSS', 'requests kdiag / floor / kubectl'];
   const table = [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
   const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GB, ${os.platform()} ${os.release()}, Node ${process.version}`;
+  const timeHeader = ['scenario', 'kdiag: last answer + after it', 'floor: last answer + after it', 'server CPU kdiag / floor'];
+  const timeTable = [timeHeader, timeHeader.map(() => '---'), ...timeRows].map((r) => `| ${r.join(' | ')} |`).join('\n');
   process.stdout.write(`\n${machine}; median of ${RUNS} runs after a warm-up${QUICK ? ' (--quick)' : ''}\n\n${table}\n\n${verdicts.join('\n')}\n`);
+  // Where the wall time goes: until the API server's last answer (reading, with whatever overlaps
+  // it), then after it (what nothing overlaps); and how busy the server was meanwhile.
+  if (timeRows.length) process.stdout.write(`\nWall time split at the API server's last answer (medians):\n\n${timeTable}\n`);
   const kubectlVersion = KUBECTL ? spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).stdout.split('\n')[0] : null;
   writeFileSync(
     path.join(ROOT, 'bench', 'results.json'),
