@@ -13,7 +13,9 @@ import { startBenchServer } from './server.js';
  * HTTPS API server, next to the floor (bench/floor.ts: fetch and parse the same lists, nothing else)
  * and `kubectl get pods,events -o json` when kubectl is installed. For each scenario: wall time
  * (median of the runs after a warm-up), peak RSS of the process (/usr/bin/time %M, else the last
- * VmHWM read from /proc) and the API requests it made. Prints a table and writes bench/results.json.
+ * VmHWM read from /proc) and the API requests it made; for the scenarios that read the API, the wall
+ * time split at the server's last answer and the server's CPU time. Prints the tables and writes
+ * bench/results.json.
  *
  *   npm run bench                      # every scenario, 5 runs each
  *   npm run bench -- --quick           # 1k and 5k pods, -A over 10k, 3 runs
