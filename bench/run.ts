@@ -7,6 +7,7 @@ import type { ClusterSpec } from './cluster.js';
 import { SyntheticCluster } from './cluster.js';
 import type { BenchServer } from './server.js';
 import { startBenchServer } from './server.js';
+import { afterLastAnswer, fmtDuration } from './timing.js';
 
 /**
  * `npm run bench` (`-- --quick` for a smaller run): kdiag against a synthetic cluster on a loopback
@@ -260,8 +261,7 @@ async function runScenario(server: BenchServer, scenario: Scenario): Promise<{ s
       if (round === 0) slow.add(tool);
       const log = server.log;
       const span = log.length ? Math.max(...log.map((r) => r.answered)) - Math.min(...log.map((r) => r.arrived)) : 0;
-      const lastAnswer = log.length ? Math.max(...log.map((r) => r.answered)) : result.startedAt;
-      runs[tool].push({ ms: result.ms, rssKb: result.rssKb, requests: log.length, apiSpanMs: span, depth: log.length ? depthOf(log) : 0, afterLastMs: Math.max(0, result.endedAt - lastAnswer), serverCpuMs: result.cpuMs });
+      runs[tool].push({ ms: result.ms, rssKb: result.rssKb, requests: log.length, apiSpanMs: span, depth: log.length ? depthOf(log) : 0, afterLastMs: afterLastAnswer(log, result.startedAt, result.endedAt), serverCpuMs: result.cpuMs });
     }
   }
   const summarise = (ms: Measure[]): Summary | undefined =>
@@ -271,7 +271,7 @@ async function runScenario(server: BenchServer, scenario: Scenario): Promise<{ s
   return { summary: { kdiag: summarise(runs.kdiag), floor: summarise(runs.floor), kubectl: summarise(runs.kubectl) }, sanity };
 }
 
-const fmtMs = (s: Summary | undefined) => (s ? `${s.ms >= 1000 ? `${(s.ms / 1000).toFixed(2)} s` : `${Math.round(s.ms)} ms`}${s.runs.length === 1 && RUNS > 1 ? ' (1 run)' : ''}` : '-');
+const fmtMs = (s: Summary | undefined) => (s ? `${fmtDuration(s.ms)}${s.runs.length === 1 && RUNS > 1 ? ' (1 run)' : ''}` : '-');
 const fmtMb = (s: Summary | undefined) => (s ? `${Math.round(s.rssKb / 1024)} MB` : '-');
 const fmtX = (r: number) => (Number.isFinite(r) ? `${r.toFixed(2)}x` : '-');
 
@@ -303,7 +303,7 @@ async function main(): Promise<void> {
         [m.kdiag, m.floor, m.kubectl].map((s) => (s ? String(s.requests) : '-')).join(' / '),
       ]);
       if (m.kdiag?.requests && m.floor?.requests) {
-        const at = (x: Summary) => `${fmtMs({ ...x, ms: median(x.runs.map((r) => r.ms - r.afterLastMs)) })} + ${Math.round(x.afterLastMs)} ms`;
+        const at = (x: Summary) => `${fmtDuration(median(x.runs.map((r) => r.ms - r.afterLastMs)))} + ${Math.round(x.afterLastMs)} ms`;
         timeRows.push([scenario.id, at(m.kdiag), at(m.floor), `${Math.round(m.kdiag.serverCpuMs)} / ${Math.round(m.floor.serverCpuMs)} ms`]);
       }
       results.push({ id: scenario.id, title: scenario.title, cluster: scenario.cluster ? { ...scenario.cluster, now: undefined } : undefined, latencyMs: scenario.latencyMs ?? 0, sanity, ...m, targets: checks });
